@@ -1,0 +1,35 @@
+"""The FastAPI application factory shared by every API function and the local stack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI
+
+from melody import __version__
+from melody.api.errors import install_error_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(container: object | None, routers: Iterable[APIRouter], *, root_routers: Iterable[APIRouter] = ()) -> FastAPI:
+    """An app serving ``routers`` under ``/api/v1`` (and ``root_routers`` at ``/``).
+
+    ``container`` holds the settings and the wired services; it is read by the dependencies in
+    :mod:`melody.api.deps`. It may be ``None`` only to render the OpenAPI document.
+    """
+    app = FastAPI(
+        title="Melody Studio API",
+        version=__version__,
+        description="Phone login, multilingual search, stems and analysis, and a personal library.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in root_routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,47 @@
+"""FastAPI dependencies: the app's container, the caller's identity and the client's address."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from melody.errors import Unauthorized
+from melody.wiring import AuthContainer, TokenContainer
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /auth/verify-otp")
+
+
+def get_container(request: Request) -> Any:
+    return request.app.state.container
+
+
+def get_token_container(request: Request) -> TokenContainer:
+    return request.app.state.container
+
+
+def get_auth_container(request: Request) -> AuthContainer:
+    return request.app.state.container
+
+
+def current_user_id(
+    container: Annotated[TokenContainer, Depends(get_token_container)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.", code="missing_token")
+    return container.verifier.verify(credentials.credentials).user_id
+
+
+def client_ip(request: Request) -> str:
+    # Behind API Gateway the caller's address is in the request context (Mangum keeps the event).
+    event = request.scope.get("aws.event") or {}
+    source = event.get("requestContext", {}).get("http", {}).get("sourceIp")
+    if source:
+        return str(source)
+    return request.client.host if request.client else "unknown"
+
+
+CurrentUser = Annotated[str, Depends(current_user_id)]
+ClientIp = Annotated[str, Depends(client_ip)]

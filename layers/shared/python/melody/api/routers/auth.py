@@ -1,0 +1,70 @@
+"""``/auth``: request and verify a one-time code, rotate and revoke refresh tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.metrics import MetricUnit
+from fastapi import APIRouter, Depends, Response, status
+
+from melody.api.deps import ClientIp, get_auth_container
+from melody.api.schemas import LoginOut, OtpChallengeOut, RefreshBody, RequestOtpBody, TokensOut, UserOut, VerifyOtpBody
+from melody.domain.phone import mask_phone
+from melody.observability import logger, metrics
+from melody.wiring import AuthContainer
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+Container = Annotated[AuthContainer, Depends(get_auth_container)]
+
+
+@router.post("/request-otp", status_code=status.HTTP_202_ACCEPTED, response_model=OtpChallengeOut)
+def request_otp(body: RequestOtpBody, container: Container, ip: ClientIp) -> OtpChallengeOut:
+    issued = container.otp.request(body.phone_number, body.country_code, ip)
+    logger.info("otp requested", extra={"phone": mask_phone(issued.phone_e164)})
+    metrics.add_metric(name="OtpRequested", unit=MetricUnit.Count, value=1)
+    now = container.clock.now()
+    return OtpChallengeOut(
+        challenge_id=issued.challenge_id,
+        expires_at=int(issued.expires_at),
+        expires_in=int(issued.expires_at - now),
+        resend_at=int(issued.resend_at),
+    )
+
+
+@router.post("/verify-otp", response_model=LoginOut)
+def verify_otp(body: VerifyOtpBody, container: Container) -> LoginOut:
+    try:
+        phone = container.otp.verify(body.challenge_id, body.code)
+    except Exception:
+        metrics.add_metric(name="OtpVerifyFailed", unit=MetricUnit.Count, value=1)
+        raise
+    user = container.users.login(phone)
+    pair = container.tokens.issue(user.user_id)
+    metrics.add_metric(name="LoginSucceeded", unit=MetricUnit.Count, value=1)
+    logger.info("login", extra={"user_id": user.user_id})
+    return LoginOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        refresh_expires_in=pair.refresh_expires_in,
+        user=UserOut.of(user),
+    )
+
+
+@router.post("/refresh-token", response_model=TokensOut)
+def refresh_token(body: RefreshBody, container: Container) -> TokensOut:
+    pair, user_id = container.tokens.rotate(body.refresh_token)
+    logger.info("refresh token rotated", extra={"user_id": user_id})
+    return TokensOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        refresh_expires_in=pair.refresh_expires_in,
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def logout(body: RefreshBody, container: Container) -> Response:
+    user_id = container.tokens.revoke(body.refresh_token)
+    logger.info("logout", extra={"user_id": user_id})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

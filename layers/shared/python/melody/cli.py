@@ -1,0 +1,65 @@
+"""The ``melody`` command: ``melody dev``, ``melody openapi`` and the audio engine's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cmd_dev(args: argparse.Namespace) -> int:
+    from melody.local.stack import run_dev
+
+    run_dev(args.host, args.port, Path(args.data_dir))
+    return 0
+
+
+def openapi_document() -> dict:
+    from melody.api.apps import full_app
+
+    return full_app(None).openapi()
+
+
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="melody", description="Melody Studio developer commands.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the local stack (API, moto, PostgreSQL) on its embedded defaults")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data-dir", default=".melody", help="local data folder (keys, PostgreSQL data)")
+    dev.set_defaults(func=_cmd_dev)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
+    openapi.set_defaults(func=_cmd_openapi)
+
+    try:
+        from melody_audio.cli import register as register_audio
+    except ImportError:  # the audio engine is an optional extra
+        pass
+    else:
+        register_audio(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Domain records shared by the services and the adapters that persist them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AudioQuality = Literal["low", "normal", "high"]
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    preferred_languages: list[str] = Field(default_factory=list)
+    audio_quality: AudioQuality = "normal"
+    explicit_content: bool = True
+
+
+class User(BaseModel):
+    user_id: str
+    phone_e164: str
+    name: str | None = None
+    avatar_url: str | None = None
+    preferences: Preferences = Field(default_factory=Preferences)
+    is_verified: bool = False
+    created_at: float
+    updated_at: float
+
+
+class OtpChallenge(BaseModel):
+    challenge_id: str
+    phone_e164: str
+    code_mac: str
+    created_at: float
+    expires_at: float
+    attempts: int = 0
+    consumed: bool = False
+
+
+class RefreshTokenRecord(BaseModel):
+    token_hash: str
+    family_id: str
+    user_id: str
+    issued_at: float
+    expires_at: float
+    used_at: float | None = None

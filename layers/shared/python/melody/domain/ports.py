@@ -1,0 +1,62 @@
+"""The interfaces the domain needs from the outside world; adapters implement them."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from melody.domain.models import OtpChallenge, RefreshTokenRecord, User
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+class SmsSender(Protocol):
+    def send_otp(self, phone_e164: str, code: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
+        """Count one event; return seconds to wait if the limit is exceeded, else None."""
+
+    def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
+        """Without counting, return seconds to wait if the limit is already reached."""
+
+
+class ChallengeStore(Protocol):
+    def create(self, challenge: OtpChallenge) -> None: ...
+
+    def get(self, challenge_id: str) -> OtpChallenge | None: ...
+
+    def register_attempt(self, challenge_id: str, *, max_attempts: int) -> int | None:
+        """Atomically count one attempt; the new count, or None when no attempt is left."""
+
+    def consume(self, challenge_id: str) -> bool:
+        """Mark used; False when it was used already (a lost race)."""
+
+
+class UserStore(Protocol):
+    def get(self, user_id: str) -> User | None: ...
+
+    def create_if_absent(self, user: User) -> User: ...
+
+    def save(self, user: User) -> None: ...
+
+
+class RefreshTokenStore(Protocol):
+    def put(self, record: RefreshTokenRecord) -> None: ...
+
+    def get(self, token_hash: str) -> RefreshTokenRecord | None: ...
+
+    def mark_used(self, token_hash: str, *, now: float) -> bool:
+        """Atomically mark a token used; False when it was already used (reuse)."""
+
+    def revoke_family(self, family_id: str, *, now: float, expires_at: int) -> None: ...
+
+    def is_family_revoked(self, family_id: str) -> bool: ...

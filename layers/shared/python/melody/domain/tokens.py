@@ -1,0 +1,163 @@
+"""Access tokens (short-lived ES256 JWTs with ``kid``) and rotating refresh tokens.
+
+Refresh tokens are opaque random strings; only their SHA-256 is stored. Each login starts a
+*family*; a refresh spends the presented token and issues the next one in the same family.
+Presenting a spent token again means it was stolen or replayed, so the whole family is revoked
+(OAuth 2.0 Security BCP, refresh token rotation with reuse detection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from melody.domain.keys import KeyMaterial
+from melody.domain.models import RefreshTokenRecord
+from melody.domain.ports import Clock, RefreshTokenStore
+from melody.errors import Unauthorized
+
+REFRESH_PREFIX = "mrt_"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    token_id: str
+    expires_at: int
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccessTokenVerifier:
+    """Verifies access tokens against the published keys (used by every API function)."""
+
+    def __init__(self, keys: KeyMaterial, *, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self._keys.by_kid(str(header.get("kid", "")))
+            if key is None:
+                raise Unauthorized("The access token was signed by an unknown key.", code="invalid_token")
+            claims = jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=["ES256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "jti"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The access token has expired.", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The access token is not valid.", code="invalid_token") from exc
+        if claims.get("token_use") != "access":
+            raise Unauthorized("The access token is not valid.", code="invalid_token")
+        return AccessClaims(user_id=claims["sub"], token_id=claims["jti"], expires_at=int(claims["exp"]))
+
+
+class TokenService:
+    def __init__(
+        self,
+        keys: KeyMaterial,
+        store: RefreshTokenStore,
+        clock: Clock,
+        *,
+        issuer: str,
+        audience: str,
+        access_ttl_s: int,
+        refresh_ttl_s: int,
+    ) -> None:
+        self._keys = keys
+        self._store = store
+        self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+        self._access_ttl_s = access_ttl_s
+        self._refresh_ttl_s = refresh_ttl_s
+
+    def issue(self, user_id: str, family_id: str | None = None) -> TokenPair:
+        now = int(self._clock.now())
+        key = self._keys.current
+        access = jwt.encode(
+            {
+                "iss": self._issuer,
+                "aud": self._audience,
+                "sub": user_id,
+                "iat": now,
+                "nbf": now,
+                "exp": now + self._access_ttl_s,
+                "jti": uuid.uuid4().hex,
+                "token_use": "access",
+            },
+            key.private_key,
+            algorithm="ES256",
+            headers={"kid": key.kid},
+        )
+        refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
+        self._store.put(
+            RefreshTokenRecord(
+                token_hash=hash_refresh_token(refresh),
+                family_id=family_id or "fam_" + secrets.token_hex(12),
+                user_id=user_id,
+                issued_at=now,
+                expires_at=now + self._refresh_ttl_s,
+            )
+        )
+        return TokenPair(access, refresh, self._access_ttl_s, self._refresh_ttl_s)
+
+    def rotate(self, refresh_token: str) -> tuple[TokenPair, str]:
+        """Spend ``refresh_token`` and issue the next pair; returns it with the user id."""
+        record = self._live_record(refresh_token)
+        now = self._clock.now()
+        if not self._store.mark_used(record.token_hash, now=now):
+            self._store.revoke_family(record.family_id, now=now, expires_at=int(record.expires_at))
+            raise Unauthorized(
+                "This refresh token was already used; every session it belonged to is now signed out.",
+                code="refresh_token_reused",
+            )
+        return self.issue(record.user_id, record.family_id), record.user_id
+
+    def revoke(self, refresh_token: str) -> str:
+        """Log out: revoke the token's whole family. Returns the user id."""
+        record = self._live_record(refresh_token, allow_used=True)
+        now = self._clock.now()
+        self._store.mark_used(record.token_hash, now=now)
+        self._store.revoke_family(record.family_id, now=now, expires_at=int(record.expires_at))
+        return record.user_id
+
+    def _live_record(self, refresh_token: str, *, allow_used: bool = False) -> RefreshTokenRecord:
+        invalid = Unauthorized("The refresh token is not valid.", code="invalid_refresh_token")
+        if not refresh_token.startswith(REFRESH_PREFIX):
+            raise invalid
+        record = self._store.get(hash_refresh_token(refresh_token))
+        if record is None or self._store.is_family_revoked(record.family_id):
+            raise invalid
+        if record.expires_at <= self._clock.now():
+            raise Unauthorized("The refresh token has expired.", code="refresh_token_expired")
+        if record.used_at is not None and not allow_used:
+            # Reuse of a spent token: revoke now, before answering.
+            self._store.revoke_family(record.family_id, now=self._clock.now(), expires_at=int(record.expires_at))
+            raise Unauthorized(
+                "This refresh token was already used; every session it belonged to is now signed out.",
+                code="refresh_token_reused",
+            )
+        return record

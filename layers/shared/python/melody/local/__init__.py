@@ -1,0 +1,1 @@
+"""The local stack: moto for DynamoDB/S3, PostgreSQL, a dev signing key, and uvicorn."""

@@ -1,0 +1,53 @@
+"""``melody dev``: every API router in one process, on moto and PostgreSQL, with dev keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from melody.settings import DevSettings
+
+
+def build_dev_settings(data_dir: Path, *, dynamodb_url: str, s3_url: str, database_url: str | None) -> DevSettings:
+    """Dev settings: the environment may override anything except where the stand-ins listen."""
+    from melody.adapters.keys import ensure_local_key_file
+
+    key_file = ensure_local_key_file(data_dir / "signing-key.json")
+    return DevSettings(
+        stage="dev",
+        dynamodb_endpoint_url=dynamodb_url,
+        s3_endpoint_url=s3_url,
+        database_url=database_url,
+        signing_key_file=key_file,
+        signing_key_secret_id=None,
+        sms_sender=os.environ.get("MELODY_SMS_SENDER", "console"),
+        aws_region=os.environ.get("MELODY_AWS_REGION", "ap-south-1"),
+    )
+
+
+def run_dev(host: str, port: int, data_dir: Path) -> None:
+    import uvicorn
+
+    from melody.api.apps import full_app
+    from melody.local.provision import provision
+    from melody.local.services import start_embedded_postgres, start_moto, use_fake_aws_credentials
+    from melody.wiring import AuthContainer
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    use_fake_aws_credentials()
+    moto_server, moto_url = start_moto()
+    database_url = os.environ.get("DATABASE_URL") or start_embedded_postgres(data_dir)
+    settings = build_dev_settings(data_dir, dynamodb_url=moto_url, s3_url=moto_url, database_url=database_url)
+    provision(settings)
+    app = full_app(AuthContainer(settings))
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    sock = config.bind_socket()
+    print(f"melody dev: listening on http://{host}:{port} (data {data_dir})", file=sys.stderr, flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        moto_server.stop()

@@ -1,0 +1,79 @@
+"""The DynamoDB tables and S3 buckets of the product, described once.
+
+CDK (``infra/``) builds the AWS resources from these specs and ``melody dev`` creates the same
+tables and buckets in moto, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    type: str = "S"  # DynamoDB scalar type: S, N or B
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: KeySpec
+    sort_key: KeySpec | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    construct_id: str
+    settings_field: str  # the CommonSettings field that holds the physical name
+    partition_key: KeySpec
+    sort_key: KeySpec | None = None
+    ttl_attribute: str | None = "ttl"
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    construct_id: str
+    settings_field: str
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("UsersTable", "users_table", KeySpec("user_id"), ttl_attribute=None),
+    TableSpec("OtpChallengesTable", "otp_table", KeySpec("challenge_id")),
+    TableSpec("RefreshTokensTable", "tokens_table", KeySpec("token_hash")),
+    TableSpec("RateLimitsTable", "rate_limit_table", KeySpec("counter_key")),
+)
+
+BUCKETS: tuple[BucketSpec, ...] = (
+    BucketSpec("UploadsBucket", "uploads_bucket"),
+    BucketSpec("MediaBucket", "media_bucket"),
+)
+
+
+def create_table_request(spec: TableSpec, table_name: str) -> dict:
+    """The ``CreateTable`` arguments for a spec (on-demand billing, as in AWS)."""
+    keys = [spec.partition_key] + ([spec.sort_key] if spec.sort_key else [])
+    attributes = {k.name: k.type for k in keys}
+    request: dict = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
+        + ([{"AttributeName": spec.sort_key.name, "KeyType": "RANGE"}] if spec.sort_key else []),
+    }
+    gsis = []
+    for index in spec.indexes:
+        ikeys = [index.partition_key] + ([index.sort_key] if index.sort_key else [])
+        attributes.update({k.name: k.type for k in ikeys})
+        gsis.append(
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.sort_key.name, "KeyType": "RANGE"}] if index.sort_key else []),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    request["AttributeDefinitions"] = [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()]
+    if gsis:
+        request["GlobalSecondaryIndexes"] = gsis
+    return request

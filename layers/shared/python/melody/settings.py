@@ -1,0 +1,89 @@
+"""One settings model per function, read from the environment (prefix ``MELODY_``).
+
+Every function's settings extend :class:`CommonSettings`; no endpoint, table name or secret is a
+literal in code. Locally ``melody dev`` fills the same variables with loopback endpoints.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Stage = Literal["dev", "test", "staging", "prod"]
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MELODY_", extra="ignore")
+
+    stage: Stage = "prod"
+    service_name: str = "melody-studio"
+    aws_region: str = "ap-south-1"
+    # Loopback endpoints for moto locally; unset in AWS so boto3 uses the real services.
+    dynamodb_endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None
+
+    users_table: str = "melody-users"
+    otp_table: str = "melody-otp-challenges"
+    tokens_table: str = "melody-refresh-tokens"
+    rate_limit_table: str = "melody-rate-limits"
+
+    uploads_bucket: str = "melody-uploads"
+    media_bucket: str = "melody-media"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.stage in ("dev", "test")
+
+
+class TokenSettings(CommonSettings):
+    """What every API function needs to verify access tokens."""
+
+    jwt_issuer: str = "https://melody.local"
+    jwt_audience: str = "melody-api"
+    access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
+    # Where the signing key comes from: a local file (dev) or a Secrets Manager secret (AWS).
+    signing_key_file: Path | None = None
+    signing_key_secret_id: str | None = None
+
+
+class AuthSettings(TokenSettings):
+    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    otp_ttl_s: int = Field(default=300, ge=60, le=600)
+    otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    otp_resend_after_s: int = Field(default=30, ge=0)
+    otp_per_number_per_hour: int = Field(default=5, ge=1)
+    otp_per_ip_per_hour: int = Field(default=20, ge=1)
+    otp_per_ip_per_minute: int = Field(default=5, ge=1)
+    otp_failed_verifies_per_hour: int = Field(default=10, ge=1)
+    default_region: str = "IN"
+
+    sms_sender: Literal["console", "sns", "msg91"] = "sns"
+    sns_sender_id: str | None = None
+    sns_entity_id: str | None = None
+    sns_template_id: str | None = None
+    msg91_base_url: str = "https://control.msg91.com"
+    msg91_template_id: str | None = None
+    msg91_auth_key: SecretStr | None = None
+
+
+class SystemSettings(CommonSettings):
+    database_url: SecretStr | None = None
+    version: str = "0.1.0"
+
+
+class DevSettings(AuthSettings, SystemSettings):
+    """The union of every function's settings, for the single-process local stack."""
+
+
+@lru_cache
+def get_auth_settings() -> AuthSettings:
+    return AuthSettings()
+
+
+@lru_cache
+def get_system_settings() -> SystemSettings:
+    return SystemSettings()

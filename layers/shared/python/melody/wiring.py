@@ -1,0 +1,126 @@
+"""Builds the domain services from settings: the only place that picks concrete adapters."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from melody.adapters.dynamodb.models import bind_models
+from melody.adapters.dynamodb.repositories import (
+    DynamoChallengeStore,
+    DynamoRateLimiter,
+    DynamoRefreshTokenStore,
+    DynamoUserStore,
+)
+from melody.adapters.keys import load_key_material
+from melody.domain.keys import KeyMaterial
+from melody.domain.otp import OtpPolicy, OtpService
+from melody.domain.ports import Clock, SmsSender, SystemClock
+from melody.domain.tokens import AccessTokenVerifier, TokenService
+from melody.domain.users import UserService
+from melody.settings import AuthSettings, SystemSettings, TokenSettings
+
+
+class TokenContainer:
+    """What every API function needs: settings, keys and the access-token verifier."""
+
+    def __init__(self, settings: TokenSettings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        bind_models(settings)
+
+    @cached_property
+    def keys(self) -> KeyMaterial:
+        return load_key_material(self.settings)
+
+    @cached_property
+    def verifier(self) -> AccessTokenVerifier:
+        return AccessTokenVerifier(self.keys, issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(DynamoUserStore(), self.clock, hmac_key=self.keys.hmac_key)
+
+
+class AuthContainer(TokenContainer):
+    settings: AuthSettings
+
+    def __init__(
+        self, settings: AuthSettings, *, sms_sender: SmsSender | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(settings, clock=clock)
+        self._sms_sender = sms_sender
+
+    @cached_property
+    def sms_sender(self) -> SmsSender:
+        if self._sms_sender is not None:
+            return self._sms_sender
+        return build_sms_sender(self.settings)
+
+    @cached_property
+    def otp(self) -> OtpService:
+        s = self.settings
+        policy = OtpPolicy(
+            ttl_s=s.otp_ttl_s,
+            max_attempts=s.otp_max_attempts,
+            resend_after_s=s.otp_resend_after_s,
+            per_number_per_hour=s.otp_per_number_per_hour,
+            per_ip_per_minute=s.otp_per_ip_per_minute,
+            per_ip_per_hour=s.otp_per_ip_per_hour,
+            failed_verifies_per_hour=s.otp_failed_verifies_per_hour,
+            default_region=s.default_region,
+        )
+        return OtpService(
+            DynamoChallengeStore(),
+            DynamoRateLimiter(),
+            self.sms_sender,
+            self.clock,
+            hmac_key=self.keys.hmac_key,
+            policy=policy,
+        )
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        s = self.settings
+        return TokenService(
+            self.keys,
+            DynamoRefreshTokenStore(),
+            self.clock,
+            issuer=s.jwt_issuer,
+            audience=s.jwt_audience,
+            access_ttl_s=s.access_token_ttl_s,
+            refresh_ttl_s=s.refresh_token_ttl_s,
+        )
+
+
+def build_sms_sender(settings: AuthSettings) -> SmsSender:
+    from melody.adapters import sms
+
+    if settings.sms_sender == "console":
+        return sms.ConsoleSmsSender(settings.stage)
+    if settings.sms_sender == "msg91":
+        import httpx
+
+        if not (settings.msg91_auth_key and settings.msg91_template_id):
+            raise RuntimeError("msg91 needs MELODY_MSG91_AUTH_KEY and MELODY_MSG91_TEMPLATE_ID")
+        return sms.Msg91SmsSender(
+            httpx.Client(timeout=5.0),
+            auth_key=settings.msg91_auth_key.get_secret_value(),
+            template_id=settings.msg91_template_id,
+            base_url=settings.msg91_base_url,
+        )
+    import boto3
+
+    return sms.SnsSmsSender(
+        boto3.client("sns", region_name=settings.aws_region),
+        ttl_minutes=max(1, settings.otp_ttl_s // 60),
+        sender_id=settings.sns_sender_id,
+        entity_id=settings.sns_entity_id,
+        template_id=settings.sns_template_id,
+    )
+
+
+class SystemContainer:
+    """The health function needs only its settings."""
+
+    def __init__(self, settings: SystemSettings) -> None:
+        self.settings = settings
