@@ -26,6 +26,22 @@ def build_dev_settings(data_dir: Path, *, dynamodb_url: str, s3_url: str, databa
     )
 
 
+def web_dir() -> Path | None:
+    """The PWA's folder: ``MELODY_WEB_DIR``, else ``web/`` of this checkout."""
+    configured = os.environ.get("MELODY_WEB_DIR")
+    candidate = Path(configured) if configured else Path(__file__).resolve().parents[5] / "web"
+    return candidate if (candidate / "index.html").is_file() else None
+
+
+def mount_web(app) -> None:
+    """Serve the PWA at ``/`` after the API routes, as CloudFront does in AWS."""
+    from fastapi.staticfiles import StaticFiles
+
+    folder = web_dir()
+    if folder is not None:
+        app.mount("/", StaticFiles(directory=folder, html=True), name="web")
+
+
 def run_dev(host: str, port: int, data_dir: Path) -> None:
     import uvicorn
 
@@ -42,6 +58,7 @@ def run_dev(host: str, port: int, data_dir: Path) -> None:
     settings = build_dev_settings(data_dir, dynamodb_url=moto_url, s3_url=moto_url, database_url=database_url)
     provision(settings)
     app = full_app(AuthContainer(settings))
+    mount_web(app)
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
