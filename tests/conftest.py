@@ -22,7 +22,7 @@ def moto_endpoint() -> Iterator[str]:
     use_fake_aws_credentials()
     server, url = start_moto()
     yield url
-    server.stop()
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")

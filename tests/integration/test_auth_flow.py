@@ -165,3 +165,19 @@ def test_health_reports_each_dependency(client):
     assert body["status"] == "ok"
     assert body["dependencies"]["table:users_table"]["status"] == "ok"
     assert body["dependencies"]["bucket:uploads_bucket"]["status"] == "ok"
+
+
+def test_codes_and_tokens_never_reach_the_logs(client, sms, capsys, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)  # production level; DEBUG wire dumps are off in AWS
+    phone = random_indian_mobile()
+    challenge_id = client.post("/api/v1/auth/request-otp", json={"phone_number": phone}).json()["challenge_id"]
+    code = sms.last_code("+91" + phone)
+    body = client.post("/api/v1/auth/verify-otp", json={"challenge_id": challenge_id, "code": code}).json()
+    client.post("/api/v1/auth/refresh-token", json={"refresh_token": body["refresh_token"]})
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert "login" in logs  # the flow did log
+    for secret in (code, body["access_token"], body["refresh_token"], phone):
+        assert secret not in logs

@@ -21,15 +21,39 @@ def use_fake_aws_credentials() -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-def start_moto(host: str = "127.0.0.1", port: int | None = None):
-    import logging
+def _serialise_dynamodb(app):
+    """WSGI middleware: one DynamoDB request at a time.
 
-    from moto.server import ThreadedMotoServer
+    DynamoDB makes each conditional write atomic; moto's threaded server does not (two parallel
+    ``UpdateItem`` calls can both pass the same condition). Serialising DynamoDB calls restores the
+    guarantee the OTP attempt counter relies on; S3 transfers stay parallel.
+    """
+    import threading
+
+    lock = threading.Lock()
+
+    def middleware(environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with lock:
+                return list(app(environ, start_response))
+        return app(environ, start_response)
+
+    return middleware
+
+
+def start_moto(host: str = "127.0.0.1", port: int | None = None):
+    """moto's server on loopback (DynamoDB, S3, ...); returns the server and its endpoint URL."""
+    import logging
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the dev log
-    server = ThreadedMotoServer(ip_address=host, port=port or free_port(host), verbose=False)
-    server.start()
-    return server, f"http://{host}:{server._port}"
+    app = _serialise_dynamodb(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port or free_port(host), app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    return server, f"http://{host}:{server.server_port}"
 
 
 def start_embedded_postgres(data_dir: Path) -> str:

@@ -42,6 +42,27 @@ def mount_web(app) -> None:
         app.mount("/", StaticFiles(directory=folder, html=True), name="web")
 
 
+def seed_catalog_path() -> Path | None:
+    """``MELODY_SEED_CATALOG``, else ``../shared/catalog/songs.jsonl`` next to this checkout."""
+    configured = os.environ.get("MELODY_SEED_CATALOG")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[5].parent / "shared" / "catalog" / "songs.jsonl"
+
+
+def prepare_catalog(settings: DevSettings) -> None:
+    """Migrate the catalog and load the seed catalogue on first start (skipped quietly if absent)."""
+    from melody.adapters.catalog.loader import ensure_catalog
+    from melody.wiring import MusicServices
+
+    executor = MusicServices(settings).executor
+    applied, report = ensure_catalog(executor, seed_catalog_path())
+    if applied:
+        print(f"melody dev: catalog migrations applied {applied}", file=sys.stderr, flush=True)
+    if report is not None:
+        print(f"melody dev: loaded {report.loaded} seed songs", file=sys.stderr, flush=True)
+
+
 def run_dev(host: str, port: int, data_dir: Path) -> None:
     import uvicorn
 
@@ -57,6 +78,7 @@ def run_dev(host: str, port: int, data_dir: Path) -> None:
     database_url = os.environ.get("DATABASE_URL") or start_embedded_postgres(data_dir)
     settings = build_dev_settings(data_dir, dynamodb_url=moto_url, s3_url=moto_url, database_url=database_url)
     provision(settings)
+    prepare_catalog(settings)
     app = full_app(AuthContainer(settings))
     mount_web(app)
 
@@ -67,4 +89,4 @@ def run_dev(host: str, port: int, data_dir: Path) -> None:
     try:
         server.run(sockets=[sock])
     finally:
-        moto_server.stop()
+        moto_server.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from datetime import datetime, timezone
@@ -176,13 +177,20 @@ class DynamoRefreshTokenStore:
         return True
 
 
+def _counter_key(key: str, window_s: int, window: int) -> str:
+    return hashlib.sha256(f"{key}#{window_s}#{window}".encode()).hexdigest()
+
+
 class DynamoRateLimiter:
-    """Fixed-window counters: one item per key and window, incremented by a conditional ADD."""
+    """Fixed-window counters: one item per key and window, incremented by a conditional ADD.
+
+    Keys are hashed: a rate-limit table must not become a list of phone numbers and addresses.
+    """
 
     def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
         window = math.floor(now / window_s)
         retry_after = int((window + 1) * window_s - now) + 1
-        item = RateLimitModel(f"{key}#{window_s}#{window}")
+        item = RateLimitModel(_counter_key(key, window_s, window))
         try:
             item.update(
                 actions=[RateLimitModel.count.add(1), RateLimitModel.ttl.set(_ts((window + 2) * window_s))],
@@ -197,7 +205,7 @@ class DynamoRateLimiter:
     def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
         window = math.floor(now / window_s)
         try:
-            item = RateLimitModel.get(f"{key}#{window_s}#{window}", consistent_read=True)
+            item = RateLimitModel.get(_counter_key(key, window_s, window), consistent_read=True)
         except RateLimitModel.DoesNotExist:
             return None
         if int(item.count or 0) >= limit:

@@ -1,0 +1,110 @@
+"""In-memory implementations of the auth ports, for fast domain tests."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+from melody.domain.models import OtpChallenge, RefreshTokenRecord, User
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.t = now
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class MemoryChallenges:
+    def __init__(self) -> None:
+        self.items: dict[str, OtpChallenge] = {}
+        self._lock = threading.Lock()
+
+    def create(self, challenge: OtpChallenge) -> None:
+        self.items[challenge.challenge_id] = challenge
+
+    def get(self, challenge_id: str) -> OtpChallenge | None:
+        return self.items.get(challenge_id)
+
+    def register_attempt(self, challenge_id: str, *, max_attempts: int) -> int | None:
+        with self._lock:
+            ch = self.items.get(challenge_id)
+            if ch is None or ch.consumed or ch.attempts >= max_attempts:
+                return None
+            self.items[challenge_id] = ch.model_copy(update={"attempts": ch.attempts + 1})
+            return ch.attempts + 1
+
+    def consume(self, challenge_id: str) -> bool:
+        with self._lock:
+            ch = self.items[challenge_id]
+            if ch.consumed:
+                return False
+            self.items[challenge_id] = ch.model_copy(update={"consumed": True})
+            return True
+
+
+class MemoryLimiter:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
+        k = f"{key}#{math.floor(now / window_s)}"
+        if self.counts.get(k, 0) >= limit:
+            return int((math.floor(now / window_s) + 1) * window_s - now) + 1
+        self.counts[k] = self.counts.get(k, 0) + 1
+        return None
+
+    def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
+        k = f"{key}#{math.floor(now / window_s)}"
+        return 1 if self.counts.get(k, 0) >= limit else None
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send_otp(self, phone_e164: str, code: str) -> None:
+        self.sent.append((phone_e164, code))
+
+
+class MemoryUsers:
+    def __init__(self) -> None:
+        self.items: dict[str, User] = {}
+
+    def get(self, user_id: str) -> User | None:
+        return self.items.get(user_id)
+
+    def create_if_absent(self, user: User) -> User:
+        return self.items.setdefault(user.user_id, user)
+
+    def save(self, user: User) -> None:
+        self.items[user.user_id] = user
+
+
+class MemoryTokens:
+    def __init__(self) -> None:
+        self.items: dict[str, RefreshTokenRecord] = {}
+        self.revoked: set[str] = set()
+
+    def put(self, record: RefreshTokenRecord) -> None:
+        self.items[record.token_hash] = record
+
+    def get(self, token_hash: str) -> RefreshTokenRecord | None:
+        return self.items.get(token_hash)
+
+    def mark_used(self, token_hash: str, *, now: float) -> bool:
+        rec = self.items.get(token_hash)
+        if rec is None or rec.used_at is not None:
+            return False
+        self.items[token_hash] = rec.model_copy(update={"used_at": now})
+        return True
+
+    def revoke_family(self, family_id: str, *, now: float, expires_at: int) -> None:
+        self.revoked.add(family_id)
+
+    def is_family_revoked(self, family_id: str) -> bool:
+        return family_id in self.revoked
