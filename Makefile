@@ -1,0 +1,53 @@
+# Melody Studio — developer entry points. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+DATA_DIR ?= .melody
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-unit test-integration test-e2e test-infra install system-deps postgres openapi synth bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet -e ".[audio,local,infra,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The local stack on its embedded defaults: http://127.0.0.1:8000
+run: install
+	$(VENV)/bin/melody dev --port $(PORT) --data-dir $(DATA_DIR)
+
+## Everything CI runs: system packages if missing, PostgreSQL, then every test layer.
+test: system-deps install postgres
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest tests
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+test-integration: install postgres
+	$(PY) -m pytest tests/integration
+test-e2e: install
+	$(PY) -m pytest tests/e2e
+test-infra: install
+	$(PY) -m pytest tests/infra
+
+system-deps:
+	bash scripts/system-deps.sh
+
+postgres:
+	bash scripts/ensure-postgres.sh
+
+openapi: install
+	$(VENV)/bin/melody openapi -o openapi.json
+
+synth: install
+	CDK_OUTDIR=cdk.out $(PY) infra/app.py
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache test-artifacts

@@ -1,0 +1,49 @@
+"""Builds the Melody Studio CDK app (used by ``infra/app.py`` and by the infra tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import App, Environment, Tags
+from cdk_nag import AwsSolutionsChecks
+
+from melody_infra.config import MelodyConfig
+from melody_infra.nag import enable_nag
+from melody_infra.stacks import ApiStack, AuthStack, DataStack
+
+
+@dataclass
+class MelodyApp:
+    app: App
+    config: MelodyConfig
+    data: DataStack
+    auth: AuthStack
+    api: ApiStack
+    nag_pack: AwsSolutionsChecks | None = None
+
+
+def build_app(
+    *, context: dict[str, Any] | None = None, outdir: str | None = None, nag: bool = True
+) -> MelodyApp:
+    app = App(context=context or None, outdir=outdir)
+    config = MelodyConfig.from_node(app.node)
+    env = Environment(
+        account=os.environ.get("CDK_DEPLOY_ACCOUNT") or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+        region=os.environ.get("CDK_DEPLOY_REGION") or os.environ.get("CDK_DEFAULT_REGION"),
+    )
+    common = {"env": env, "termination_protection": config.is_prod}
+
+    data = DataStack(app, "MelodyData", config=config, stack_name=config.name("data"),
+                     description="Melody Studio: DynamoDB tables and S3 buckets", **common)  # fmt: skip
+    auth = AuthStack(app, "MelodyAuth", config=config, stack_name=config.name("auth"),
+                     description="Melody Studio: access-token signing key (Secrets Manager)", **common)  # fmt: skip
+    api = ApiStack(app, "MelodyApi", config=config, data=data, signing_key_secret=auth.signing_key_secret,
+                   stack_name=config.name("api"), description="Melody Studio: HTTP API, JWT authorizer, functions",
+                   **common)  # fmt: skip
+
+    Tags.of(app).add("project", "melody-studio")
+    Tags.of(app).add("stage", config.stage)
+    pack = enable_nag(app) if nag else None
+    return MelodyApp(app=app, config=config, data=data, auth=auth, api=api, nag_pack=pack)

@@ -1,0 +1,127 @@
+"""Deployment configuration, read once from CDK context (``cdk.json`` or ``-c key=value``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+STAGES = ("dev", "test", "staging", "prod")
+SMS_SENDERS = ("console", "sns", "msg91")
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def _get(node: Node, key: str, default: Any) -> Any:
+    value = node.try_get_context(key)
+    return default if value is None else value
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "" or (isinstance(value, str) and value.lower() in ("none", "null")):
+        return None
+    return int(value)
+
+
+@dataclass(frozen=True)
+class MelodyConfig:
+    stage: str = "dev"
+    uploads_expire_days: int = 7
+    sms_sender: str = "sns"
+    sns_sender_id: str | None = None
+    sns_entity_id: str | None = None
+    sns_template_id: str | None = None
+    jwt_audience: str = "melody-api"
+    jwt_issuer: str | None = None  # override (custom domain); default: the HTTP API's own endpoint
+    log_retention_days: int = 30
+    log_level: str = "INFO"
+    throttle_rate_limit: int = 50
+    throttle_burst_limit: int = 100
+    reserved_concurrency: int | None = None  # None: the account's unreserved pool
+    function_memory_mb: int = 512
+    function_timeout_s: int = 10
+    cors_allowed_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_node(cls, node: Node) -> MelodyConfig:
+        stage = str(_get(node, "stage", "dev"))
+        if stage not in STAGES:
+            raise ValueError(f"context 'stage' must be one of {STAGES}, got {stage!r}")
+        sms_sender = str(_get(node, "sms_sender", "console" if stage in ("dev", "test") else "sns"))
+        if sms_sender not in SMS_SENDERS:
+            raise ValueError(f"context 'sms_sender' must be one of {SMS_SENDERS}, got {sms_sender!r}")
+        if sms_sender == "console" and stage not in ("dev", "test"):
+            raise ValueError("sms_sender=console only works in the dev/test stages (the code is logged)")
+        retention = int(_get(node, "log_retention_days", 365 if stage == "prod" else 30))
+        if retention not in _RETENTION:
+            raise ValueError(f"context 'log_retention_days' must be one of {sorted(_RETENTION)}")
+        origins = _get(node, "cors_allowed_origins", [])
+        if isinstance(origins, str):
+            origins = json.loads(origins) if origins.startswith("[") else [o for o in origins.split(",") if o]
+        return cls(
+            stage=stage,
+            uploads_expire_days=int(_get(node, "uploads_expire_days", 7)),
+            sms_sender=sms_sender,
+            sns_sender_id=node.try_get_context("sns_sender_id"),
+            sns_entity_id=node.try_get_context("sns_entity_id"),
+            sns_template_id=node.try_get_context("sns_template_id"),
+            jwt_audience=str(_get(node, "jwt_audience", "melody-api")),
+            jwt_issuer=node.try_get_context("jwt_issuer"),
+            log_retention_days=retention,
+            log_level=str(_get(node, "log_level", "INFO")),
+            throttle_rate_limit=int(_get(node, "throttle_rate_limit", 50)),
+            throttle_burst_limit=int(_get(node, "throttle_burst_limit", 100)),
+            reserved_concurrency=_as_int(node.try_get_context("reserved_concurrency")),
+            function_memory_mb=int(_get(node, "function_memory_mb", 512)),
+            function_timeout_s=int(_get(node, "function_timeout_s", 10)),
+            cors_allowed_origins=tuple(origins),
+        )
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """Data survives ``cdk destroy`` in prod; dev/test stacks clean up after themselves."""
+        return removal_policy_for(self.stage)
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION[self.log_retention_days]
+
+    @property
+    def function_timeout(self) -> Duration:
+        return Duration.seconds(self.function_timeout_s)
+
+    def name(self, suffix: str) -> str:
+        """A stage-qualified CloudFormation stack name: ``melody-prod-data``."""
+        return f"melody-{self.stage}-{suffix}"
+
+
+def removal_policy_for(stage: str) -> RemovalPolicy:
+    return RemovalPolicy.RETAIN if stage in ("prod", "staging") else RemovalPolicy.DESTROY
+
+
+__all__ = ["MelodyConfig", "removal_policy_for", "_as_bool"]

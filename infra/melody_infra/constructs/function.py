@@ -1,0 +1,146 @@
+"""A Melody Lambda function: Python 3.11 on arm64, layers, powertools env, X-Ray, its own log group
+and a role that starts empty (no managed policy) so every permission is a visible, scoped grant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from melody_infra.bundling import ARCHITECTURE, RUNTIME, function_code
+from melody_infra.config import MelodyConfig
+from melody_infra.constructs.layers import MelodyLayers
+from melody_infra.nag import acknowledge
+
+METRICS_NAMESPACE = "MelodyStudio"
+
+
+def env_name(settings_field: str) -> str:
+    """The environment variable a ``melody.settings`` field is read from (prefix ``MELODY_``)."""
+    return "MELODY_" + settings_field.upper()
+
+
+class MelodyFunction(Construct):
+    """``functions/<area>/handler.py`` (``handler``) deployed with the shared and dependency layers."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        area: str,
+        config: MelodyConfig,
+        layers: MelodyLayers,
+        environment: Mapping[str, str] | None = None,
+        memory_size: int | None = None,
+        timeout: Duration | None = None,
+        reserved_concurrency: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.area = area
+        stack = Stack.of(self)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=config.log_retention, removal_policy=config.removal_policy
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"melody {area} function ({config.stage})",
+        )
+        env = {
+            "POWERTOOLS_SERVICE_NAME": f"melody-{area}",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": config.log_level,
+            "MELODY_STAGE": config.stage,
+            "MELODY_AWS_REGION": stack.region,
+        }
+        env.update(environment or {})
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.handler",
+            code=function_code(area),
+            layers=layers.all,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=env,
+            memory_size=memory_size or config.function_memory_mb,
+            timeout=timeout or config.function_timeout,
+            reserved_concurrent_executions=(
+                reserved_concurrency if reserved_concurrency is not None else config.reserved_concurrency
+            ),
+            description=description or f"melody {area}",
+        )
+        # The log group is created by CloudFormation, so the role needs no logs:CreateLogGroup.
+        self.log_group.grant_write(self.role)
+        acknowledge(
+            self.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "X-Ray tracing (xray:PutTraceSegments/PutTelemetryRecords) supports no resource-level "
+                    "permissions, so CDK grants it on '*'; every other statement of this role is scoped."
+                ),
+            },
+        )
+        acknowledge(
+            self.function,
+            {
+                "AwsSolutions-L1": (
+                    "The project pins Python 3.11 (requires-python, the arm64 cp311 wheels of the dependency "
+                    "layer); the runtime is upgraded with the layer, not silently."
+                ),
+            },
+        )
+
+    # -- grants that also wire the setting the code reads ------------------------------------
+
+    def add_environment(self, key: str, value: str) -> None:
+        self.function.add_environment(key, value)
+
+    def use_tables(self, tables: Mapping[str, dynamodb.ITable], *, write: bool = True) -> None:
+        """Name each table in the env (``MELODY_<FIELD>``) and grant read (or read/write) on it only."""
+        for field, table in tables.items():
+            self.add_environment(env_name(field), table.table_name)
+            (table.grant_read_write_data if write else table.grant_read_data)(self.role)
+
+    def use_buckets(self, buckets: Mapping[str, s3.IBucket], *, write: bool = False) -> None:
+        for field, bucket in buckets.items():
+            self.add_environment(env_name(field), bucket.bucket_name)
+            (bucket.grant_read_write if write else bucket.grant_read)(self.role)
+
+    def probe_resources(self, tables: Mapping[str, dynamodb.ITable], buckets: Mapping[str, s3.IBucket]) -> None:
+        """Health checks: ``dynamodb:DescribeTable`` and ``s3:ListBucket`` (HeadBucket) only, no data access."""
+        for field, table in tables.items():
+            self.add_environment(env_name(field), table.table_name)
+        for field, bucket in buckets.items():
+            self.add_environment(env_name(field), bucket.bucket_name)
+        if tables:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeTable"], resources=[t.table_arn for t in tables.values()]
+                )
+            )
+        if buckets:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[b.bucket_arn for b in buckets.values()])
+            )
+
+    def read_secret(self, secret: secretsmanager.ISecret, env_key: str) -> None:
+        self.add_environment(env_key, secret.secret_arn)
+        secret.grant_read(self.role)
+
+    def add_to_policy(self, statements: Iterable[iam.PolicyStatement]) -> None:
+        for statement in statements:
+            self.role.add_to_principal_policy(statement)

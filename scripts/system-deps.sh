@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# System packages the tests need (Debian): ffmpeg for audio, chromium for the PWA tests,
+# PostgreSQL when no server answers. Installs only what is missing.
+set -euo pipefail
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v chromium >/dev/null || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs npm)
+if ! command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  need+=(postgresql postgresql-contrib)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing system packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi

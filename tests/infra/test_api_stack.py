@@ -1,0 +1,185 @@
+"""MelodyApi: routes, JWT authorizer, function settings and least-privilege grants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from melody.resources import TABLES
+
+from .helpers import as_list, function_by_service, resources, role_policy_statements
+
+pytestmark = pytest.mark.infra
+
+PUBLIC = {
+    "GET /api/v1/system/health",
+    "POST /api/v1/auth/request-otp",
+    "POST /api/v1/auth/verify-otp",
+    "POST /api/v1/auth/refresh-token",
+    "POST /api/v1/auth/logout",
+    "GET /.well-known/openid-configuration",
+    "GET /.well-known/jwks.json",
+}
+PROTECTED = {"GET /api/v1/users/me", "PATCH /api/v1/users/me"}
+
+
+def _routes(synth) -> dict[str, dict]:
+    return {r["Properties"]["RouteKey"]: r["Properties"] for r in resources(synth.api, "AWS::ApiGatewayV2::Route").values()}
+
+
+def _api_id(synth) -> str:
+    (api_id,) = resources(synth.api, "AWS::ApiGatewayV2::Api")
+    return api_id
+
+
+def test_routes_and_which_are_protected(synth):
+    routes = _routes(synth)
+    assert set(routes) == PUBLIC | PROTECTED
+    (authorizer_id,) = resources(synth.api, "AWS::ApiGatewayV2::Authorizer")
+    for key in PROTECTED:
+        assert routes[key]["AuthorizationType"] == "JWT"
+        assert routes[key]["AuthorizerId"] == {"Ref": authorizer_id}
+    for key in PUBLIC:
+        assert routes[key]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in routes[key]
+
+
+def test_jwt_authorizer_issuer_is_the_api_itself(synth):
+    (authorizer,) = resources(synth.api, "AWS::ApiGatewayV2::Authorizer").values()
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "JWT"
+    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    assert props["JwtConfiguration"] == {
+        "Audience": ["melody-api"],
+        "Issuer": {"Fn::GetAtt": [_api_id(synth), "ApiEndpoint"]},
+    }
+
+
+def test_default_stage_throttled_and_logged(synth):
+    (stage,) = resources(synth.api, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default" and props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    assert "$context.requestId" in props["AccessLogSettings"]["Format"]
+    assert props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][1] == "Arn"
+
+
+@pytest.mark.parametrize("service", ["melody-auth", "melody-users", "melody-system"])
+def test_function_runtime_tracing_logs_env(synth, service):
+    _, fn = function_by_service(synth.api, service)
+    props = fn["Properties"]
+    assert props["Runtime"] == "python3.11"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "handler.handler"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert len(props["Layers"]) == 2
+    assert "LogGroup" in props["LoggingConfig"]
+    env = props["Environment"]["Variables"]
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "MelodyStudio"
+    assert env["POWERTOOLS_LOG_LEVEL"]
+    assert env["MELODY_STAGE"] == "prod"
+    assert env["MELODY_AWS_REGION"] == {"Ref": "AWS::Region"}
+    assert props["Timeout"] <= 29  # under the HTTP API integration limit
+    # no role has an AWS managed policy: every permission is a scoped statement
+    role = synth.api.find_resources("AWS::IAM::Role")[props["Role"]["Fn::GetAtt"][0]]
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_log_groups_have_retention(synth):
+    for group in resources(synth.api, "AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == 365  # prod default
+
+
+def test_token_functions_get_issuer_audience_and_secret(synth):
+    api_id = _api_id(synth)
+    for service in ("melody-auth", "melody-users"):
+        _, fn = function_by_service(synth.api, service)
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["MELODY_JWT_ISSUER"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
+        assert env["MELODY_JWT_AUDIENCE"] == "melody-api"
+        assert "ImportValue" in json.dumps(env["MELODY_SIGNING_KEY_SECRET_ID"])  # from MelodyAuth
+        statements = role_policy_statements(synth.api, fn)
+        reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+        assert reads and all(s["Resource"] == env["MELODY_SIGNING_KEY_SECRET_ID"] for s in reads)
+        assert not any("secretsmanager:PutSecretValue" in as_list(s["Action"]) for s in statements)
+    _, system = function_by_service(synth.api, "melody-system")
+    assert "MELODY_SIGNING_KEY_SECRET_ID" not in system["Properties"]["Environment"]["Variables"]
+
+
+def _table_arns_with_action(statements, action) -> set[str]:
+    return {
+        json.dumps(r, sort_keys=True)
+        for s in statements
+        if s["Effect"] == "Allow" and action in as_list(s["Action"])
+        for r in as_list(s["Resource"])
+    }
+
+
+def _table_arn_import(synth, construct_prefix: str) -> str:
+    """The ImportValue of a MelodyData table ARN export, as it appears in MelodyApi."""
+    text = json.dumps(synth.api.to_json())
+    marker = f"ExportsOutputFnGetAtt{construct_prefix}"
+    start = text.index(marker)
+    name = text[text.rindex('"', 0, start) + 1 : text.index('"', start)]
+    return json.dumps({"Fn::ImportValue": name}, sort_keys=True)
+
+
+def test_least_privilege_tables(synth):
+    users_arn = _table_arn_import(synth, "UsersTable")
+    otp_arn = _table_arn_import(synth, "OtpChallengesTable")
+    tokens_arn = _table_arn_import(synth, "RefreshTokensTable")
+    rate_arn = _table_arn_import(synth, "RateLimitsTable")
+
+    _, users_fn = function_by_service(synth.api, "melody-users")
+    users = role_policy_statements(synth.api, users_fn)
+    assert _table_arns_with_action(users, "dynamodb:PutItem") == {users_arn}
+    assert _table_arns_with_action(users, "dynamodb:GetItem") == {users_arn}
+    env = users_fn["Properties"]["Environment"]["Variables"]
+    assert "MELODY_USERS_TABLE" in env and "MELODY_OTP_TABLE" not in env
+
+    _, auth_fn = function_by_service(synth.api, "melody-auth")
+    auth = role_policy_statements(synth.api, auth_fn)
+    assert _table_arns_with_action(auth, "dynamodb:PutItem") == {users_arn, otp_arn, tokens_arn, rate_arn}
+
+    _, system_fn = function_by_service(synth.api, "melody-system")
+    system = role_policy_statements(synth.api, system_fn)
+    assert _table_arns_with_action(system, "dynamodb:PutItem") == set()
+    assert _table_arns_with_action(system, "dynamodb:GetItem") == set()
+    every_table = {_table_arn_import(synth, spec.construct_id) for spec in TABLES}
+    assert _table_arns_with_action(system, "dynamodb:DescribeTable") == every_table
+    assert not any(a.startswith("s3:") and a != "s3:ListBucket" for s in system for a in as_list(s["Action"]))
+
+
+def test_sms_publish_only_for_auth_and_region_scoped(synth):
+    def publishes(service):
+        _, fn = function_by_service(synth.api, service)
+        return [s for s in role_policy_statements(synth.api, fn) if "sns:Publish" in as_list(s["Action"])]
+
+    (statement,) = publishes("melody-auth")
+    assert statement["Resource"] == "*"
+    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}}
+    _, fn = function_by_service(synth.api, "melody-auth")
+    assert fn["Properties"]["Environment"]["Variables"]["MELODY_SMS_SENDER"] == "sns"
+    assert publishes("melody-users") == [] and publishes("melody-system") == []
+
+
+def test_each_route_group_has_one_integration_and_permission_per_route(synth):
+    integrations = resources(synth.api, "AWS::ApiGatewayV2::Integration")
+    assert len(integrations) == 3  # system, auth, users
+    for integ in integrations.values():
+        assert integ["Properties"]["IntegrationType"] == "AWS_PROXY"
+        assert integ["Properties"]["PayloadFormatVersion"] == "2.0"
+
+
+def test_bundling_was_skipped(synth):
+    """With aws:cdk:bundling-stacks=[] no dependency layer was built (no pip, no Docker)."""
+    staged = [p for p in synth.outdir.iterdir() if p.name.startswith("asset.")]
+    assert staged
+    assert not any((p / "python" / "pydantic").exists() for p in staged)
+
+
+def test_synth_time_is_reported(synth):
+    print(f"\nsynth (3 stacks, cdk-nag on): {synth.seconds:.1f}s")
+    assert synth.seconds < 600

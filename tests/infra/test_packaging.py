@@ -1,0 +1,82 @@
+"""Packaging and configuration helpers (no synth)."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "infra"))
+
+
+def test_runtime_dependencies_come_from_pyproject():
+    from melody_infra.bundling import runtime_dependencies
+
+    deps = runtime_dependencies()
+    assert deps == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not any(d.startswith(("numpy", "scipy", "aws-cdk-lib", "moto")) for d in deps)
+
+
+def test_pip_command_targets_lambda_arm64_wheels():
+    from melody_infra.bundling import pip_install_command
+
+    cmd = pip_install_command("/out/python", ["fastapi==0.165.0"])
+    joined = " ".join(cmd)
+    assert "--platform manylinux2014_aarch64" in joined
+    assert "--only-binary=:all:" in cmd and "--python-version 3.11" in joined
+    assert cmd[cmd.index("--target") + 1] == "/out/python"
+
+
+def test_local_bundling_installs_under_python_and_reports_failure(tmp_path):
+    from melody_infra.bundling import PipLocalBundling
+
+    ok = tmp_path / "ok.sh"
+    ok.write_text('#!/bin/sh\nfor a; do t="$p"; p="$a"; done\nwhile [ $# -gt 0 ]; do [ "$1" = --target ] && mkdir -p "$2/pkg"; shift; done\n')
+    ok.chmod(0o755)
+    assert PipLocalBundling(["x==1"], python=str(ok)).try_bundle(str(tmp_path / "out"))
+    assert (tmp_path / "out" / "python" / "pkg").is_dir()
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/bin/sh\nexit 1\n")
+    bad.chmod(0o755)
+    assert PipLocalBundling(["x==1"], python=str(bad)).try_bundle(str(tmp_path / "out2")) is False
+
+
+def test_function_code_requires_a_handler():
+    from melody_infra.bundling import function_code
+
+    with pytest.raises(FileNotFoundError):
+        function_code("no-such-area")
+
+
+def test_removal_policy_by_stage():
+    from aws_cdk import RemovalPolicy
+
+    from melody_infra.config import removal_policy_for
+
+    assert removal_policy_for("prod") == RemovalPolicy.RETAIN
+    assert removal_policy_for("dev") == RemovalPolicy.DESTROY
+
+
+def test_config_validates_context():
+    from aws_cdk import App
+
+    from melody_infra.config import MelodyConfig
+
+    assert MelodyConfig.from_node(App().node).uploads_expire_days == 7
+    assert MelodyConfig.from_node(App(context={"stage": "dev"}).node).sms_sender == "console"
+    with pytest.raises(ValueError):
+        MelodyConfig.from_node(App(context={"stage": "prod", "sms_sender": "console"}).node)
+    with pytest.raises(ValueError):
+        MelodyConfig.from_node(App(context={"stage": "qa"}).node)
+
+
+def test_route_parsing():
+    from melody_infra.stacks.api import parse_route
+
+    method, path = parse_route("PATCH /api/v1/users/me")
+    assert method.value == "PATCH" and path == "/api/v1/users/me"
+    with pytest.raises(ValueError):
+        parse_route("GET users")
