@@ -1,0 +1,191 @@
+"""PynamoDB models and stores for conversion jobs and the per-content-hash results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from melody.jobs.models import AudioResult, Job
+from melody.settings import CommonSettings
+
+
+class JobsByUser(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_user"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class JobModel(Model):
+    class Meta:
+        table_name = "melody-jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    status = UnicodeAttribute()
+    progress = NumberAttribute(default=0)
+    stage = UnicodeAttribute(null=True)
+    stage_timings = MapAttribute(null=True)
+    body = JSONAttribute()  # the rest of the job record
+    by_user = JobsByUser()
+
+
+class ResultModel(Model):
+    class Meta:
+        table_name = "melody-audio-results"
+
+    result_key = UnicodeAttribute(hash_key=True)
+    body = JSONAttribute()
+
+
+def bind_job_models(settings: CommonSettings) -> None:
+    for model, table in ((JobModel, settings.jobs_table), (ResultModel, settings.results_table)):
+        model.Meta.table_name = table
+        model.Meta.region = settings.aws_region
+        model.Meta.host = settings.dynamodb_endpoint_url
+        model._connection = None
+    JobsByUser.Meta.model = JobModel
+
+
+_TOP_LEVEL = {"job_id", "user_id", "created_at", "status", "progress", "stage", "stage_timings"}
+
+
+def _to_item(job: Job) -> JobModel:
+    data = json.loads(job.model_dump_json())
+    return JobModel(
+        job.job_id,
+        user_id=job.user_id,
+        created_at=job.created_at,
+        status=job.status,
+        progress=job.progress,
+        stage=job.stage,
+        stage_timings=dict(job.stage_timings),
+        body={k: v for k, v in data.items() if k not in _TOP_LEVEL},
+    )
+
+
+def _from_item(item: JobModel) -> Job:
+    timings = item.stage_timings.as_dict() if item.stage_timings is not None else {}
+    return Job.model_validate(
+        {
+            **(item.body or {}),
+            "job_id": item.job_id,
+            "user_id": item.user_id,
+            "created_at": item.created_at,
+            "status": item.status,
+            "progress": int(item.progress or 0),
+            "stage": item.stage,
+            "stage_timings": {k: float(v) for k, v in timings.items()},
+        }
+    )
+
+
+def _failed_condition(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoJobStore:
+    def create(self, job: Job) -> None:
+        _to_item(job).save(condition=JobModel.job_id.does_not_exist())
+
+    def get(self, job_id: str) -> Job | None:
+        try:
+            return _from_item(JobModel.get(job_id, consistent_read=True))
+        except JobModel.DoesNotExist:
+            return None
+
+    def list_for_user(self, user_id: str, *, limit: int, cursor: dict | None) -> tuple[list[Job], dict | None]:
+        start = None
+        if cursor:
+            start = {
+                "job_id": {"S": cursor["job_id"]},
+                "user_id": {"S": cursor["user_id"]},
+                "created_at": {"N": str(cursor["created_at"])},
+            }
+        page = JobModel.by_user.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        jobs = [_from_item(item) for item in page]
+        last = page.last_evaluated_key
+        if not last or len(jobs) < limit:
+            return jobs, None
+        return jobs, {
+            "job_id": last["job_id"]["S"],
+            "user_id": last["user_id"]["S"],
+            "created_at": float(last["created_at"]["N"]),
+        }
+
+    def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
+        # Read-modify-write guarded by the status *and* updated_at we read: a concurrent
+        # change in between makes the write fail instead of silently winning.
+        try:
+            item = JobModel.get(job_id, consistent_read=True)
+        except JobModel.DoesNotExist:
+            return False
+        if item.status not in allowed_from:
+            return False
+        job = _from_item(item).model_copy(update={})
+        merged = {**json.loads(job.model_dump_json()), **changes}
+        if "progress" in changes:
+            merged["progress"] = max(int(item.progress or 0), int(changes["progress"]))
+        updated = Job.model_validate(merged)
+        try:
+            _to_item(updated).save(
+                condition=(JobModel.status == item.status) & (JobModel.progress == (item.progress or 0))
+            )
+        except PutError as exc:
+            if _failed_condition(exc):
+                return self.transition(job_id, allowed_from=allowed_from, changes=changes)
+            raise
+        return True
+
+    def advance(self, job_id: str, *, stage: str, progress: int, now: float) -> bool:
+        try:
+            JobModel(job_id).update(
+                actions=[JobModel.stage.set(stage), JobModel.progress.set(progress)],
+                condition=JobModel.job_id.exists()
+                & JobModel.status.is_in("queued", "processing")
+                & (JobModel.progress < progress),
+            )
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+        return True
+
+    def record_timing(self, job_id: str, stage: str, seconds: float) -> None:
+        # One nested SET per stage: parallel steps cannot overwrite each other's timing.
+        try:
+            JobModel(job_id).update(
+                actions=[JobModel.stage_timings[stage].set(round(seconds, 3))],
+                condition=JobModel.job_id.exists() & JobModel.stage_timings.exists(),
+            )
+        except UpdateError as exc:
+            if not _failed_condition(exc):
+                raise
+
+
+class DynamoResultStore:
+    def get(self, result_key: str) -> AudioResult | None:
+        try:
+            item = ResultModel.get(result_key, consistent_read=True)
+        except ResultModel.DoesNotExist:
+            return None
+        return AudioResult.model_validate({**item.body, "result_key": item.result_key})
+
+    def put_if_absent(self, result: AudioResult) -> bool:
+        try:
+            ResultModel(result.result_key, body=json.loads(result.model_dump_json())).save(
+                condition=ResultModel.result_key.does_not_exist()
+            )
+        except PutError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+        return True

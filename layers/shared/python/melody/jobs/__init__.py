@@ -1,0 +1,1 @@
+"""Conversion jobs: an upload (or a catalog track) becomes stems and an analysis."""
