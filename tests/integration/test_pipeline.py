@@ -1,0 +1,135 @@
+"""The real ASL file run by the local runner over moto, with the real audio engine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.songs import song_wav
+
+pytestmark = pytest.mark.integration
+
+
+class FlakyOnce:
+    """Fails the first call with a Lambda service error, like a throttled invoke."""
+
+    def __init__(self, method, error="Lambda.TooManyRequestsException"):
+        self.method, self.error, self.calls = method, error, 0
+
+    def __call__(self, payload):
+        from melody.workflow import StatesError
+
+        self.calls += 1
+        if self.calls == 1:
+            raise StatesError(self.error, "Rate exceeded")
+        return self.method(payload)
+
+
+@pytest.fixture()
+def pipeline(dev_settings, tmp_path):
+    from melody.adapters.workflow import LocalWorkflowStarter
+    from melody.jobs.container import JobsServices
+    from melody.local.pipeline import STATE_MACHINE, build_runner
+
+    settings = dev_settings.model_copy(update={"work_dir": tmp_path})
+    services = JobsServices(settings, workflow=object())
+    runner = build_runner(services.steps, sleep=lambda _s: None)
+    services._workflow = LocalWorkflowStarter(runner, STATE_MACHINE)
+    services.runner = runner
+    yield services
+    runner.shutdown()
+
+
+def upload(services, user_id: str, body: bytes, name: str = "song.wav", content_type: str = "audio/wav"):
+    job, _ = services.jobs.create_upload(user_id, filename=name, content_type=content_type, size_bytes=len(body), engine=None)
+    services.storage._client.put_object(Bucket=job.bucket, Key=job.key, Body=body, ContentType=content_type)
+    return job
+
+
+def s3_event(bucket: str, key: str, size: int) -> dict:
+    with open("events/eventbridge_s3_object_created.json") as handle:
+        event = json.load(handle)
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"].update({"key": key, "size": size})
+    return event
+
+
+def run(services, job, size):
+    from melody.jobs.trigger import handle_object_created
+    from melody.local.pipeline import STATE_MACHINE
+
+    outcome = handle_object_created(s3_event(job.bucket, job.key, size), services.jobs)
+    arn = f"{services.runner.state_machine_arn(STATE_MACHINE).replace(':stateMachine:', ':execution:')}:{job.job_id}"
+    return outcome, services.runner.wait(arn, timeout=300)
+
+
+def test_upload_is_processed_once_and_the_same_audio_is_reused(pipeline):
+    body = song_wav(12)
+    job = upload(pipeline, "usr_pipe1", body)
+    outcome, execution = run(pipeline, job, len(body))
+    assert outcome == "started" and execution["status"] == "SUCCEEDED", execution
+    done = pipeline.jobs.get_for_user("usr_pipe1", job.job_id)
+    assert (done.status, done.progress, done.stage) == ("succeeded", 100, "done")
+    assert {"probe", "separate", "analyse", "persist"} <= set(done.stage_timings)
+    links = pipeline.jobs.result_links(done)
+    assert links["analysis"]["tempo"]["bpm"] > 0 and links["analysis"]["key"]["camelot"]
+
+    # A replayed event starts nothing and writes nothing.
+    from melody.jobs.trigger import handle_object_created
+
+    assert handle_object_created(s3_event(job.bucket, job.key, len(body)), pipeline.jobs) == "duplicate"
+    assert len(pipeline.runner.list_executions("audio_pipeline")) == 1
+
+    # The same audio again: the hash matches, the results are reused.
+    again = upload(pipeline, "usr_pipe2", body, name="copy.wav")
+    _, execution = run(pipeline, again, len(body))
+    history = pipeline.runner.get_execution(execution["executionArn"]).history
+    entered = [e.get("state") for e in history if e["type"] == "TaskStateEntered"]
+    assert "ReuseResults" in entered and "Separate" not in entered
+    reused = pipeline.jobs.get_for_user("usr_pipe2", again.job_id)
+    assert reused.status == "succeeded" and reused.result_key == done.result_key
+
+
+def test_corrupt_upload_fails_with_a_reason_and_is_kept(pipeline):
+    body = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
+    job = upload(pipeline, "usr_pipe3", body, name="broken.wav")
+    _, execution = run(pipeline, job, len(body))
+    assert execution["status"] == "FAILED"
+    failed = pipeline.jobs.get_for_user("usr_pipe3", job.job_id)
+    assert failed.status == "failed" and failed.error.code in ("corrupt_audio", "not_audio", "empty_audio")
+    assert pipeline.storage.head(job.bucket, job.key) is not None  # the upload is kept
+
+
+def test_a_step_that_fails_once_is_retried(pipeline):
+    pipeline.steps.probe = FlakyOnce(pipeline.steps.probe)  # instance attribute shadows the method
+    from melody.local.pipeline import STATE_MACHINE, build_runner
+    from melody.adapters.workflow import LocalWorkflowStarter
+
+    pipeline.runner = build_runner(pipeline.steps, sleep=lambda _s: None)
+    pipeline.jobs._workflow = LocalWorkflowStarter(pipeline.runner, STATE_MACHINE)
+    body = song_wav(6, seed=3)
+    job = upload(pipeline, "usr_pipe4", body)
+    _, execution = run(pipeline, job, len(body))
+    assert execution["status"] == "SUCCEEDED"
+    assert pipeline.steps.probe.calls == 2
+    history = pipeline.runner.get_execution(execution["executionArn"]).history
+    assert any(e["type"] == "RetryScheduled" for e in history)
+
+
+def test_a_step_that_keeps_failing_marks_the_job_failed(pipeline):
+    def broken(_payload):
+        raise RuntimeError("disk on fire")
+
+    pipeline.steps.analyse = broken
+    from melody.local.pipeline import STATE_MACHINE, build_runner
+    from melody.adapters.workflow import LocalWorkflowStarter
+
+    pipeline.runner = build_runner(pipeline.steps, sleep=lambda _s: None)
+    pipeline.jobs._workflow = LocalWorkflowStarter(pipeline.runner, STATE_MACHINE)
+    body = song_wav(6, seed=4)
+    job = upload(pipeline, "usr_pipe5", body)
+    _, execution = run(pipeline, job, len(body))
+    assert execution["status"] == "FAILED" and execution["error"] == "RuntimeError"
+    failed = pipeline.jobs.get_for_user("usr_pipe5", job.job_id)
+    assert failed.error.code == "processing_failed" and "disk" not in failed.error.message
