@@ -6,6 +6,8 @@ need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v chromium >/dev/null || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs npm)
+# Devanagari and Tamil glyphs for the PWA's screenshots.
+dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core)
 if ! command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   need+=(postgresql postgresql-contrib)
 fi

@@ -1,0 +1,1 @@
+"""Browser tests of the PWA (Playwright + Debian Chromium) against ``melody dev``."""

@@ -1,0 +1,261 @@
+// The API client: JSON in and out, one error type, and the session (tokens and silent refresh).
+//
+// Where the tokens live, and why:
+// - The access token (15 min) is kept in memory only: a script injected into the page could
+//   still use it while the page is open, but nothing persists it, and it dies with the tab.
+// - The refresh token is kept in localStorage so the user stays logged in across visits and the
+//   installed app can start offline. localStorage is readable by any script running on this
+//   origin, so an XSS bug would leak it; we reduce that risk with a strict CSP (no inline script,
+//   script-src 'self'), by never building HTML from data, and by refresh-token rotation with
+//   reuse detection on the server (a stolen token that is used after the real client has
+//   rotated it revokes the whole family). An HttpOnly cookie would be safer against XSS but needs
+//   a same-site cookie endpoint the API does not offer (it is a bearer-token API shared with the
+//   mobile apps). Tokens are never logged.
+
+export const API_BASE = '/api/v1';
+const REFRESH_KEY = 'melody.refresh_token';
+const LOCK_NAME = 'melody-token-refresh';
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = null, retryAfter = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+
+  /** True when the route itself does not exist yet (the server answered its generic 404). */
+  get routeMissing() {
+    return this.status === 404 && this.code === 'not_found' && /^not found$/i.test(this.message);
+  }
+
+  get offline() {
+    return this.status === 0;
+  }
+}
+
+let accessToken = null;
+let accessExpiresAt = 0;
+let refreshInFlight = null;
+const listeners = new Set();
+
+/** Subscribe to session changes: fn(loggedIn: boolean, reason?: string). */
+export function onSessionChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function emit(loggedIn, reason) {
+  for (const fn of listeners) {
+    try { fn(loggedIn, reason); } catch (err) { console.error('session listener failed', err && err.message); }
+  }
+}
+
+function readRefresh() {
+  try { return localStorage.getItem(REFRESH_KEY); } catch { return null; }
+}
+
+function writeRefresh(value) {
+  try {
+    if (value) localStorage.setItem(REFRESH_KEY, value);
+    else localStorage.removeItem(REFRESH_KEY);
+  } catch { /* storage disabled: the session lasts as long as the tab */ }
+}
+
+export function hasSession() {
+  return Boolean(accessToken || readRefresh());
+}
+
+function storeTokens(body) {
+  accessToken = body.access_token;
+  // Refresh a little early so a request never leaves with a token about to expire.
+  accessExpiresAt = Date.now() + Math.max(30, (body.expires_in || 900) - 30) * 1000;
+  if (body.refresh_token) writeRefresh(body.refresh_token);
+}
+
+export function clearSession(reason = 'logout') {
+  const had = hasSession();
+  accessToken = null;
+  accessExpiresAt = 0;
+  writeRefresh(null);
+  // Cached API answers belong to this user: drop them with the session.
+  if ('caches' in self) caches.delete('melody-api').catch(() => {});
+  if (had) emit(false, reason);
+}
+
+async function parseError(response) {
+  let body = null;
+  try { body = await response.json(); } catch { /* not JSON */ }
+  const err = (body && body.error) || {};
+  const retry = Number(response.headers.get('Retry-After')) || null;
+  return new ApiError(
+    response.status,
+    err.code || `http_${response.status}`,
+    err.message || response.statusText || 'The request failed.',
+    err.details || null,
+    retry,
+  );
+}
+
+async function rawFetch(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'network', navigator.onLine === false
+      ? 'You are offline.'
+      : 'Could not reach Melody Studio. Check your connection.');
+  }
+}
+
+async function doRefresh() {
+  // Read the token inside the (cross-tab) lock: another tab may just have rotated it.
+  const token = readRefresh();
+  if (!token) throw new ApiError(401, 'not_logged_in', 'Please log in.');
+  const response = await rawFetch(`${API_BASE}/auth/refresh-token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ refresh_token: token }),
+    cache: 'no-store',
+  });
+  if (!response.ok) {
+    const err = await parseError(response);
+    if (response.status === 401 || response.status === 400 || response.status === 422) {
+      clearSession(err.code);
+    }
+    throw err;
+  }
+  storeTokens(await response.json());
+  emit(true, 'refreshed');
+  return accessToken;
+}
+
+/**
+ * Rotate the refresh token once, however many callers ask at the same time ("single flight"):
+ * parallel refreshes would present the same refresh token twice and trip reuse detection,
+ * which revokes the session. Across tabs the Web Locks API serialises the rotation.
+ */
+export function refreshSession() {
+  if (!refreshInFlight) {
+    const run = () => doRefresh();
+    const locked = navigator.locks && navigator.locks.request
+      ? navigator.locks.request(LOCK_NAME, run)
+      : run();
+    refreshInFlight = locked.finally(() => { refreshInFlight = null; });
+  }
+  return refreshInFlight;
+}
+
+async function validAccessToken() {
+  if (accessToken && Date.now() < accessExpiresAt) return accessToken;
+  if (!readRefresh()) return accessToken; // may be null: the server answers 401
+  // Offline, a refresh cannot succeed; worse, a request that reaches the server while its answer
+  // is lost would leave us holding a rotated (now reused) token. Wait until we are back online.
+  if (navigator.onLine === false) throw new ApiError(0, 'network', 'You are offline.');
+  return refreshSession();
+}
+
+/**
+ * Call the API. `auth` (default true) adds the bearer token and retries once after a silent
+ * refresh when the server says the token expired. Resolves with the parsed JSON (or null for 204).
+ */
+export async function api(path, { method = 'GET', body, auth = true, signal, offlineFallback = false } = {}) {
+  const url = /^https?:|^\/api\//.test(path) ? path : `${API_BASE}${path}`;
+  const send = async (token) => {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return rawFetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  };
+
+  let token = null;
+  let withoutToken = false;
+  if (auth) {
+    try {
+      token = await validAccessToken();
+    } catch (err) {
+      // Offline with only a refresh token: GETs may still be answered by the service worker's cache.
+      if (!(err instanceof ApiError && err.offline && offlineFallback)) throw err;
+      withoutToken = true;
+    }
+  }
+  let response = await send(token);
+  if (withoutToken && !response.ok) {
+    // We could not refresh because we are offline: a 401 here says nothing about the session.
+    throw new ApiError(0, 'network', 'You are offline.');
+  }
+  if (auth && response.status === 401) {
+    const err = await parseError(response);
+    if ((err.code === 'token_expired' || err.code === 'invalid_token') && readRefresh()) {
+      token = await refreshSession();
+      response = await send(token);
+    } else {
+      if (err.code !== 'not_logged_in') clearSession(err.code);
+      throw err;
+    }
+  }
+  if (!response.ok) {
+    const err = await parseError(response);
+    if (auth && response.status === 401) clearSession(err.code);
+    throw err;
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get('Content-Type') || '';
+  return type.includes('json') ? response.json() : null;
+}
+
+// --- auth flows -------------------------------------------------------------------------------
+
+export function requestOtp(phoneNumber, countryCode) {
+  return api('/auth/request-otp', {
+    method: 'POST',
+    auth: false,
+    body: { phone_number: phoneNumber, country_code: countryCode },
+  });
+}
+
+export async function verifyOtp(challengeId, code) {
+  const body = await api('/auth/verify-otp', {
+    method: 'POST',
+    auth: false,
+    body: { challenge_id: challengeId, code },
+  });
+  storeTokens(body);
+  emit(true, 'login');
+  return body.user;
+}
+
+export async function logout() {
+  const token = readRefresh();
+  clearSession('logout');
+  if (token) {
+    try {
+      await api('/auth/logout', { method: 'POST', auth: false, body: { refresh_token: token } });
+    } catch { /* the local session is gone either way */ }
+  }
+}
+
+/** A friendly sentence for an error, for the UI. */
+export function describeError(err, what = 'This') {
+  if (!(err instanceof ApiError)) return 'Something went wrong. Please try again.';
+  if (err.offline) return err.message;
+  if (err.routeMissing) return `${what} is not available yet. Please try again later.`;
+  if (err.status === 429) {
+    const wait = err.retryAfter ? ` Try again in ${formatWait(err.retryAfter)}.` : ' Please wait a moment.';
+    return `Too many attempts.${wait}`;
+  }
+  if (err.status >= 500) return 'The server had a problem. Please try again in a moment.';
+  return err.message;
+}
+
+function formatWait(seconds) {
+  if (seconds < 90) return `${seconds} s`;
+  return `${Math.ceil(seconds / 60)} min`;
+}

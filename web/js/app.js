@@ -1,0 +1,114 @@
+// Melody Studio PWA: boot, session, hash routing (#/search, #/library, #/upload), offline state,
+// service worker and install prompt.
+
+import { hasSession, onSessionChange, logout, api } from './api.js';
+import { clear, focusHeading, toast } from './ui.js';
+import { loadLibrary, resetLibrary } from './store.js';
+import { player } from './player.js';
+import { renderLogin } from './views/login.js';
+import { renderSearch } from './views/search.js';
+import { renderLibrary } from './views/library.js';
+import { renderUpload, resetUploads } from './views/upload.js';
+
+const VIEWS = { search: renderSearch, library: renderLibrary, upload: renderUpload };
+const TITLES = { search: 'Search', library: 'Library', upload: 'Upload' };
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const account = document.getElementById('account');
+let teardown = null;
+let current = null;
+
+function currentView() {
+  const name = location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
+  return VIEWS[name] ? name : 'search';
+}
+
+function show(name, { focus = false } = {}) {
+  if (typeof teardown === 'function') teardown();
+  teardown = null;
+  const loggedIn = hasSession();
+  nav.hidden = !loggedIn;
+  account.hidden = !loggedIn;
+  if (!loggedIn) {
+    current = 'login';
+    document.title = 'Log in · Melody Studio';
+    teardown = renderLogin(main);
+    if (focus) focusHeading(main);
+    return;
+  }
+  current = name;
+  document.title = `${TITLES[name]} · Melody Studio`;
+  for (const link of nav.querySelectorAll('a')) {
+    if (link.dataset.view === name) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  teardown = VIEWS[name](main);
+  if (focus) focusHeading(main);
+}
+
+window.addEventListener('hashchange', () => show(currentView(), { focus: true }));
+
+onSessionChange((loggedIn, reason) => {
+  if (loggedIn && reason === 'refreshed') return;
+  if (loggedIn) {
+    loadLibrary();
+    if (current === 'login') show(currentView(), { focus: true });
+    return;
+  }
+  resetLibrary();
+  resetUploads();
+  player().stop();
+  if (reason && reason !== 'logout') toast('Your session ended. Please log in again.', 'error');
+  show('login', { focus: true });
+});
+
+document.getElementById('logout-btn').addEventListener('click', async () => {
+  await logout();
+  toast('You are logged out.');
+});
+
+// Offline banner.
+const banner = document.getElementById('offline-banner');
+const syncOnline = () => { banner.hidden = navigator.onLine !== false; };
+window.addEventListener('online', () => { syncOnline(); if (hasSession()) loadLibrary(); });
+window.addEventListener('offline', syncOnline);
+syncOnline();
+
+// Install prompt (Chromium): offer our own button.
+let deferredPrompt = null;
+const installBtn = document.getElementById('install-btn');
+window.addEventListener('beforeinstallprompt', (event) => {
+  event.preventDefault();
+  deferredPrompt = event;
+  installBtn.hidden = false;
+});
+installBtn.addEventListener('click', async () => {
+  if (!deferredPrompt) return;
+  deferredPrompt.prompt();
+  await deferredPrompt.userChoice.catch(() => null);
+  deferredPrompt = null;
+  installBtn.hidden = true;
+});
+window.addEventListener('appinstalled', () => { installBtn.hidden = true; });
+
+if ('serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {
+      /* the app still works without offline support */
+    });
+  });
+  // Once the worker controls the page, fetch the library through it so it is cached for offline.
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (hasSession() && navigator.onLine !== false) loadLibrary();
+  });
+}
+
+// Boot.
+player();
+show(currentView());
+if (hasSession()) {
+  loadLibrary();
+  // Touch the session early so an expired refresh token sends the user to the login form.
+  api('/users/me', { offlineFallback: true }).catch(() => {});
+}
+document.documentElement.classList.add('js-ready');
