@@ -133,3 +133,13 @@ def test_a_step_that_keeps_failing_marks_the_job_failed(pipeline):
     assert execution["status"] == "FAILED" and execution["error"] == "RuntimeError"
     failed = pipeline.jobs.get_for_user("usr_pipe5", job.job_id)
     assert failed.error.code == "processing_failed" and "disk" not in failed.error.message
+
+
+def test_an_engine_without_its_weights_fails_the_job_clearly(pipeline):
+    body = song_wav(4, seed=5)
+    job, _ = pipeline.jobs.create_upload("usr_pipe6", filename="a.wav", content_type="audio/wav", size_bytes=len(body), engine="demucs")
+    pipeline.storage._client.put_object(Bucket=job.bucket, Key=job.key, Body=body, ContentType="audio/wav")
+    _, execution = run(pipeline, job, len(body))
+    assert execution["status"] == "FAILED"
+    failed = pipeline.jobs.get_for_user("usr_pipe6", job.job_id)
+    assert failed.error.code == "engine_unavailable"

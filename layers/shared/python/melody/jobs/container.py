@@ -60,8 +60,21 @@ class JobsServices:
             upload_url_expires_s=s.upload_url_expires_s,
             media_url_expires_s=s.media_url_expires_s,
             default_engine=s.default_engine,
-            track_audio=self._track_audio,
+            track_audio=self.track_audio,
         )
+
+    @cached_property
+    def track_audio(self):
+        if self._track_audio is not None:
+            return self._track_audio
+        from melody.adapters.catalog.track_audio import CatalogTrackAudio
+
+        def executor():
+            from melody.wiring import MusicServices
+
+            return MusicServices(self.settings, self.clock).executor
+
+        return CatalogTrackAudio(executor, self.settings.media_bucket)
 
     @cached_property
     def steps(self):
@@ -71,7 +84,7 @@ class JobsServices:
         s = self.settings
         engine_options: dict[str, dict[str, Any]] = {}
         if getattr(s, "lalal_api_key", None):
-            engine_options["lalal"] = {"api_key": s.lalal_api_key.get_secret_value()}
+            engine_options["lalal"] = {"license_key": s.lalal_api_key.get_secret_value()}
         if getattr(s, "demucs_weights_path", None):
             engine_options["demucs"] = {"weights_path": str(s.demucs_weights_path)}
         return PipelineSteps(

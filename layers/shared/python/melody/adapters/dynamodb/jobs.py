@@ -189,3 +189,31 @@ class DynamoResultStore:
                 return False
             raise
         return True
+
+
+_INSTRUMENTAL_STATUS = {
+    "awaiting_upload": "pending",
+    "queued": "pending",
+    "processing": "processing",
+    "succeeded": "completed",
+    "failed": "failed",
+}
+
+
+class JobsInstrumentalStatus:
+    """The library's instrumental status of catalog tracks, from the user's newest job per track."""
+
+    def __init__(self, scan_limit: int = 200) -> None:
+        self._scan_limit = scan_limit
+
+    def statuses(self, user_id: str, track_ids: list[str]) -> dict[str, str]:
+        wanted = set(track_ids)
+        found: dict[str, str] = {}
+        if wanted:
+            for item in JobModel.by_user.query(user_id, scan_index_forward=False, limit=self._scan_limit):
+                track_id = (item.body or {}).get("track_id")
+                if track_id in wanted and track_id not in found:  # newest first: keep the first seen
+                    found[track_id] = _INSTRUMENTAL_STATUS.get(item.status, "none")
+                if len(found) == len(wanted):
+                    break
+        return {track_id: found.get(track_id, "none") for track_id in track_ids}
