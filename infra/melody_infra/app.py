@@ -11,7 +11,16 @@ from cdk_nag import AwsSolutionsChecks
 
 from melody_infra.config import MelodyConfig
 from melody_infra.nag import enable_nag
-from melody_infra.stacks import ApiStack, AuthStack, DataStack
+from melody_infra.stacks import (
+    ApiStack,
+    AuthStack,
+    CatalogStack,
+    DataStack,
+    PipelineStack,
+    WebStack,
+    add_audio_routes,
+    add_catalog_routes,
+)
 
 
 @dataclass
@@ -21,6 +30,9 @@ class MelodyApp:
     data: DataStack
     auth: AuthStack
     api: ApiStack
+    pipeline: PipelineStack
+    catalog: CatalogStack
+    web: WebStack
     nag_pack: AwsSolutionsChecks | None = None
 
 
@@ -42,8 +54,24 @@ def build_app(
     api = ApiStack(app, "MelodyApi", config=config, data=data, signing_key_secret=auth.signing_key_secret,
                    stack_name=config.name("api"), description="Melody Studio: HTTP API, JWT authorizer, functions",
                    **common)  # fmt: skip
+    pipeline = PipelineStack(app, "MelodyPipeline", config=config, data=data, stack_name=config.name("pipeline"),
+                             description="Melody Studio: audio pipeline (Step Functions, step functions, upload trigger)",
+                             **common)  # fmt: skip
+    catalog = CatalogStack(app, "MelodyCatalog", config=config, stack_name=config.name("catalog"),
+                           description="Melody Studio: song catalog (Aurora PostgreSQL Serverless v2, Data API)",
+                           **common)  # fmt: skip
+    # The API's functions live in MelodyApi (issuer/authorizer/integrations would otherwise cycle);
+    # they reference the pipeline's state machine and the catalog cluster, so MelodyApi deploys after both.
+    add_audio_routes(api, pipeline, data)
+    add_catalog_routes(api, catalog, data)
+    web = WebStack(app, "MelodyWeb", config=config, api_endpoint=api.http_api.api_endpoint,
+                   stack_name=config.name("web"), description="Melody Studio: PWA on S3 + CloudFront (same-origin /api)",
+                   **common)  # fmt: skip
 
     Tags.of(app).add("project", "melody-studio")
     Tags.of(app).add("stage", config.stage)
     pack = enable_nag(app) if nag else None
-    return MelodyApp(app=app, config=config, data=data, auth=auth, api=api, nag_pack=pack)
+    return MelodyApp(
+        app=app, config=config, data=data, auth=auth, api=api, pipeline=pipeline, catalog=catalog, web=web,
+        nag_pack=pack,
+    )

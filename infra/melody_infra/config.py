@@ -38,6 +38,13 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
+def _as_list(value: Any) -> list[str]:
+    """A context list: a JSON list, a JSON-list string or a comma-separated string."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
 def _as_int(value: Any) -> int | None:
     if value is None or value == "" or (isinstance(value, str) and value.lower() in ("none", "null")):
         return None
@@ -62,6 +69,20 @@ class MelodyConfig:
     function_memory_mb: int = 512
     function_timeout_s: int = 10
     cors_allowed_origins: tuple[str, ...] = ()
+    # the PWA's origin(s) allowed to POST presigned uploads to the uploads bucket (S3 CORS)
+    web_origins: tuple[str, ...] = ()
+    # pipeline
+    separate_memory_mb: int = 6144
+    analyse_memory_mb: int = 4096
+    alarm_email: str | None = None
+    # catalog
+    catalog_min_acu: float = 0.5
+    catalog_max_acu: float = 4.0
+    catalog_backup_days: int = 7
+    # web
+    web_domain_names: tuple[str, ...] = ()
+    web_certificate_arn: str | None = None
+    web_acl_arn: str | None = None
 
     @classmethod
     def from_node(cls, node: Node) -> MelodyConfig:
@@ -76,9 +97,17 @@ class MelodyConfig:
         retention = int(_get(node, "log_retention_days", 365 if stage == "prod" else 30))
         if retention not in _RETENTION:
             raise ValueError(f"context 'log_retention_days' must be one of {sorted(_RETENTION)}")
-        origins = _get(node, "cors_allowed_origins", [])
-        if isinstance(origins, str):
-            origins = json.loads(origins) if origins.startswith("[") else [o for o in origins.split(",") if o]
+        origins = _as_list(_get(node, "cors_allowed_origins", []))
+        web_origins = _as_list(_get(node, "web_origin", []))
+        min_acu = float(_get(node, "catalog_min_acu", 0.5))
+        max_acu = float(_get(node, "catalog_max_acu", 4))
+        if not 0 <= min_acu <= max_acu <= 256:
+            raise ValueError("context catalog_min_acu/catalog_max_acu must satisfy 0 <= min <= max <= 256")
+        separate_mb = int(_get(node, "separate_memory_mb", 6144))
+        analyse_mb = int(_get(node, "analyse_memory_mb", 4096))
+        for key, mb in (("separate_memory_mb", separate_mb), ("analyse_memory_mb", analyse_mb)):
+            if not 3008 <= mb <= 10240:
+                raise ValueError(f"context {key!r} must be 3008..10240 MB, got {mb}")
         return cls(
             stage=stage,
             uploads_expire_days=int(_get(node, "uploads_expire_days", 7)),
@@ -96,11 +125,26 @@ class MelodyConfig:
             function_memory_mb=int(_get(node, "function_memory_mb", 512)),
             function_timeout_s=int(_get(node, "function_timeout_s", 10)),
             cors_allowed_origins=tuple(origins),
+            web_origins=tuple(web_origins),
+            separate_memory_mb=separate_mb,
+            analyse_memory_mb=analyse_mb,
+            alarm_email=node.try_get_context("alarm_email") or None,
+            catalog_min_acu=min_acu,
+            catalog_max_acu=max_acu,
+            catalog_backup_days=int(_get(node, "catalog_backup_days", 14 if stage == "prod" else 7)),
+            web_domain_names=tuple(_as_list(_get(node, "web_domain_names", []))),
+            web_certificate_arn=node.try_get_context("web_certificate_arn") or None,
+            web_acl_arn=node.try_get_context("web_acl_arn") or None,
         )
 
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    @property
+    def upload_cors_origins(self) -> tuple[str, ...]:
+        """Origins whose browsers may POST presigned uploads straight to the uploads bucket."""
+        return tuple(dict.fromkeys((*self.web_origins, *self.cors_allowed_origins)))
 
     @property
     def removal_policy(self) -> RemovalPolicy:

@@ -6,7 +6,11 @@ exception to the rules is written down next to the construct it applies to.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+import hashlib
+import json
+import re
+
+from aws_cdk import Acknowledgment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -30,3 +34,30 @@ def acknowledge(scope: IConstruct, rules: dict[str, str]) -> None:
 
 
 LAMBDA_BASIC_EXECUTION = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+
+def _unique_id(components: list[str]) -> str:
+    """aws-cdk-lib's ``makeUniqueId``: the components' alphanumerics + 8 hex of md5 over the path."""
+    digest = hashlib.md5("/".join(components).encode()).hexdigest()[:8].upper()
+    human = "".join(re.sub(r"[^A-Za-z0-9]", "", c) for c in components)[:240]
+    return human + digest
+
+
+def nag_ref(value: str, *, producer: IConstruct, consumer: IConstruct) -> str:
+    """How cdk-nag spells ``value`` (an ARN/name token of ``producer``) in a finding on ``consumer``.
+
+    In the same stack: ``<LogicalId.Arn>``. From another stack: the export aws-cdk-lib generates for
+    the reference, ``<producer stack name>:ExportsOutputFnGetAtt<LogicalId><Attr><hash>``. Should
+    aws-cdk-lib ever name exports differently, the acknowledgement stops matching and the synth fails
+    loudly (cdk-nag reports the finding), so this cannot hide anything.
+    """
+    stack = Stack.of(producer)
+    resolved = stack.resolve(value)
+    if Stack.of(consumer) is stack:
+        if "Fn::GetAtt" in resolved:
+            logical_id, attribute = resolved["Fn::GetAtt"]
+            return f"<{logical_id}.{attribute}>"
+        return f"<{resolved['Ref']}>"
+    output_id = "Output" + json.dumps(resolved, separators=(",", ":"))
+    return f"{stack.stack_name}:{_unique_id(['Exports', output_id])}"

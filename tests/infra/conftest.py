@@ -1,4 +1,5 @@
-"""Synthesise the CDK app once per test session (the machine is small: each synth takes ~20-40 s).
+"""Synthesise the CDK app once per test session (the machine is small: one synth of the six stacks
+takes ~40-60 s); every infra test module shares this one synth.
 
 Context: stage=prod (the shipped configuration), sms_sender=sns, and ``aws:cdk:bundling-stacks=[]``
 so no asset is bundled (offline, no Docker, no pip). cdk-nag is on: a finding fails ``synth()``.
@@ -21,6 +22,8 @@ PROD_CONTEXT = {
     "stage": "prod",
     "sms_sender": "sns",
     "uploads_expire_days": 5,
+    "web_origin": "https://melody.example.com",
+    "catalog_max_acu": 8,
     "aws:cdk:bundling-stacks": [],
 }
 
@@ -32,6 +35,10 @@ class Synth:
     data: object  # aws_cdk.assertions.Template
     auth: object
     api: object
+    pipeline: object
+    catalog: object
+    web: object
+    assembly: object
     seconds: float
 
 
@@ -57,5 +64,9 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         data=template(melody.data),
         auth=template(melody.auth),
         api=template(melody.api),
+        pipeline=template(melody.pipeline),
+        catalog=template(melody.catalog),
+        web=template(melody.web),
+        assembly=assembly,
         seconds=time.perf_counter() - started,
     )

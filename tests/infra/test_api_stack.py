@@ -21,7 +21,23 @@ PUBLIC = {
     "GET /.well-known/openid-configuration",
     "GET /.well-known/jwks.json",
 }
-PROTECTED = {"GET /api/v1/users/me", "PATCH /api/v1/users/me"}
+PROTECTED = {
+    "GET /api/v1/users/me",
+    "PATCH /api/v1/users/me",
+    # pipeline (issue 4)
+    "POST /api/v1/audio/uploads",
+    "POST /api/v1/audio/convert-to-instrumental",
+    "GET /api/v1/audio/conversion-status/{job_id}",
+    "GET /api/v1/audio/jobs",
+    # catalog (issue 5)
+    "GET /api/v1/music/search",
+    "GET /api/v1/music/track/{track_id}",
+    "GET /api/v1/music/trending",
+    "GET /api/v1/library",
+    "PUT /api/v1/library/{track_id}",
+    "DELETE /api/v1/library/{track_id}",
+    "POST /api/v1/library/{track_id}/plays",
+}
 
 
 def _routes(synth) -> dict[str, dict]:
@@ -66,7 +82,9 @@ def test_default_stage_throttled_and_logged(synth):
     assert props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][1] == "Arn"
 
 
-@pytest.mark.parametrize("service", ["melody-auth", "melody-users", "melody-system"])
+@pytest.mark.parametrize(
+    "service", ["melody-auth", "melody-users", "melody-system", "melody-audio", "melody-search", "melody-library"]
+)
 def test_function_runtime_tracing_logs_env(synth, service):
     _, fn = function_by_service(synth.api, service)
     props = fn["Properties"]
@@ -167,7 +185,7 @@ def test_sms_publish_only_for_auth_and_region_scoped(synth):
 
 def test_each_route_group_has_one_integration_and_permission_per_route(synth):
     integrations = resources(synth.api, "AWS::ApiGatewayV2::Integration")
-    assert len(integrations) == 3  # system, auth, users
+    assert len(integrations) == 6  # system, auth, users, audio, search, library
     for integ in integrations.values():
         assert integ["Properties"]["IntegrationType"] == "AWS_PROXY"
         assert integ["Properties"]["PayloadFormatVersion"] == "2.0"
@@ -181,5 +199,5 @@ def test_bundling_was_skipped(synth):
 
 
 def test_synth_time_is_reported(synth):
-    print(f"\nsynth (3 stacks, cdk-nag on): {synth.seconds:.1f}s")
+    print(f"\nsynth (6 stacks, cdk-nag on): {synth.seconds:.1f}s")
     assert synth.seconds < 600

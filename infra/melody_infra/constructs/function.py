@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -28,7 +28,12 @@ def env_name(settings_field: str) -> str:
 
 
 class MelodyFunction(Construct):
-    """``functions/<area>/handler.py`` (``handler``) deployed with the shared and dependency layers."""
+    """``functions/<area>/handler.py`` (``handler``) deployed with the shared and dependency layers.
+
+    ``handler``/``code`` pick another entry point or code folder (pipeline steps, the catalog
+    migration); ``image_code`` deploys a container image instead (no layers, no runtime: the image
+    carries them; the handler is the image's ``CMD``).
+    """
 
     def __init__(
         self,
@@ -37,12 +42,17 @@ class MelodyFunction(Construct):
         *,
         area: str,
         config: MelodyConfig,
-        layers: MelodyLayers,
+        layers: MelodyLayers | None,
         environment: Mapping[str, str] | None = None,
         memory_size: int | None = None,
         timeout: Duration | None = None,
         reserved_concurrency: int | None = None,
         description: str | None = None,
+        handler: str = "handler.handler",
+        code: lambda_.Code | None = None,
+        image_code: lambda_.DockerImageCode | None = None,
+        ephemeral_storage_mb: int | None = None,
+        service: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.area = area
@@ -57,32 +67,42 @@ class MelodyFunction(Construct):
             description=f"melody {area} function ({config.stage})",
         )
         env = {
-            "POWERTOOLS_SERVICE_NAME": f"melody-{area}",
+            "POWERTOOLS_SERVICE_NAME": f"melody-{service or area}",
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": config.log_level,
             "MELODY_STAGE": config.stage,
             "MELODY_AWS_REGION": stack.region,
         }
         env.update(environment or {})
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=RUNTIME,
+        common = dict(
             architecture=ARCHITECTURE,
-            handler="handler.handler",
-            code=function_code(area),
-            layers=layers.all,
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment=env,
             memory_size=memory_size or config.function_memory_mb,
             timeout=timeout or config.function_timeout,
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb) if ephemeral_storage_mb else None,
             reserved_concurrent_executions=(
                 reserved_concurrency if reserved_concurrency is not None else config.reserved_concurrency
             ),
-            description=description or f"melody {area}",
+            description=description or f"melody {service or area}",
         )
+        self.function: lambda_.Function
+        if image_code is not None:
+            self.function = lambda_.DockerImageFunction(self, "Function", code=image_code, **common)
+        else:
+            if layers is None:
+                raise ValueError("a zip function needs the layers")
+            self.function = lambda_.Function(
+                self,
+                "Function",
+                runtime=RUNTIME,
+                handler=handler,
+                code=code or function_code(area),
+                layers=layers.all,
+                **common,
+            )
         # The log group is created by CloudFormation, so the role needs no logs:CreateLogGroup.
         self.log_group.grant_write(self.role)
         acknowledge(
@@ -94,15 +114,16 @@ class MelodyFunction(Construct):
                 ),
             },
         )
-        acknowledge(
-            self.function,
-            {
-                "AwsSolutions-L1": (
-                    "The project pins Python 3.11 (requires-python, the arm64 cp311 wheels of the dependency "
-                    "layer); the runtime is upgraded with the layer, not silently."
-                ),
-            },
-        )
+        if image_code is None:
+            acknowledge(
+                self.function,
+                {
+                    "AwsSolutions-L1": (
+                        "The project pins Python 3.11 (requires-python, the arm64 cp311 wheels of the dependency "
+                        "layer); the runtime is upgraded with the layer, not silently."
+                    ),
+                },
+            )
 
     # -- grants that also wire the setting the code reads ------------------------------------
 

@@ -126,6 +126,21 @@ class DataStack(Stack):
                     )
                 ],
             }
+            if self.config.upload_cors_origins:
+                # Browsers POST presigned uploads straight to the bucket's own domain (cross-origin
+                # even when the PWA and the API share the CloudFront origin). Origins come from
+                # context (web_origin, cors_allowed_origins), not from the web stack: the web stack
+                # depends on the API, which depends on this stack, so a reference back is a cycle.
+                extra["cors"] = [
+                    s3.CorsRule(
+                        id="browser-presigned-post",
+                        allowed_methods=[s3.HttpMethods.POST],
+                        allowed_origins=list(self.config.upload_cors_origins),
+                        allowed_headers=["*"],
+                        exposed_headers=["ETag", "Location"],
+                        max_age=3000,
+                    )
+                ]
         else:
             extra = {
                 "lifecycle_rules": [

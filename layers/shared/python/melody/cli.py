@@ -30,6 +30,35 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalog_executor():
+    from melody.settings import CatalogSettings
+    from melody.wiring import MusicServices
+
+    return MusicServices(CatalogSettings()).executor
+
+
+def _cmd_catalog_migrate(args: argparse.Namespace) -> int:
+    from melody.adapters.catalog.migrations import migrate
+
+    applied = migrate(_catalog_executor())
+    print(f"catalog migrations applied: {applied or 'none (up to date)'}", file=sys.stderr)
+    return 0
+
+
+def _cmd_catalog_load(args: argparse.Namespace) -> int:
+    from melody.adapters.catalog.loader import load_file
+    from melody.adapters.catalog.migrations import migrate
+    from melody.adapters.catalog.repository import CatalogRepository
+
+    executor = _catalog_executor()
+    migrate(executor)
+    report = load_file(Path(args.file), CatalogRepository(executor))
+    for number, reason in report.rejected:
+        print(f"{args.file}:{number}: rejected: {reason}", file=sys.stderr)
+    print(f"loaded {report.loaded} songs, rejected {len(report.rejected)}", file=sys.stderr)
+    return 1 if report.rejected and not report.loaded else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="melody", description="Melody Studio developer commands.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
     openapi.set_defaults(func=_cmd_openapi)
+
+    catalog = sub.add_parser("catalog", help="song catalog: migrations and imports (DATABASE_URL or Data API)")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    migrate_cmd = catalog_sub.add_parser("migrate", help="apply pending catalog migrations")
+    migrate_cmd.set_defaults(func=_cmd_catalog_migrate)
+    load_cmd = catalog_sub.add_parser("load", help="import a JSON Lines catalogue (idempotent)")
+    load_cmd.add_argument("file")
+    load_cmd.set_defaults(func=_cmd_catalog_load)
 
     try:
         from melody_audio.cli import register as register_audio

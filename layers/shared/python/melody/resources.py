@@ -43,6 +43,28 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("OtpChallengesTable", "otp_table", KeySpec("challenge_id")),
     TableSpec("RefreshTokensTable", "tokens_table", KeySpec("token_hash")),
     TableSpec("RateLimitsTable", "rate_limit_table", KeySpec("counter_key")),
+    # Per-user library: newest-first listing (sparse: tombstones drop out) and updated_since sync.
+    TableSpec(
+        "LibraryTable",
+        "library_table",
+        KeySpec("user_id"),
+        KeySpec("track_id"),
+        indexes=(
+            IndexSpec("by_added", KeySpec("user_id"), KeySpec("added_at", "N")),
+            IndexSpec("by_updated", KeySpec("user_id"), KeySpec("updated_at", "N")),
+        ),
+    ),
+    TableSpec("SearchCacheTable", "search_cache_table", KeySpec("cache_key")),
+    # Conversion jobs; a user's jobs newest first through by_user.
+    TableSpec(
+        "JobsTable",
+        "jobs_table",
+        KeySpec("job_id"),
+        ttl_attribute=None,
+        indexes=(IndexSpec("by_user", KeySpec("user_id"), KeySpec("created_at", "N")),),
+    ),
+    # Stems and analysis keyed by the audio's content hash and engine: processed once.
+    TableSpec("AudioResultsTable", "results_table", KeySpec("result_key"), ttl_attribute=None),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (

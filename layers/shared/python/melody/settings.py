@@ -30,6 +30,11 @@ class CommonSettings(BaseSettings):
     otp_table: str = "melody-otp-challenges"
     tokens_table: str = "melody-refresh-tokens"
     rate_limit_table: str = "melody-rate-limits"
+    # Catalog feature tables (here because resources.TABLES is iterated with any settings object).
+    library_table: str = "melody-library"
+    search_cache_table: str = "melody-search-cache"
+    jobs_table: str = "melody-jobs"
+    results_table: str = "melody-audio-results"
 
     uploads_bucket: str = "melody-uploads"
     media_bucket: str = "melody-media"
@@ -75,13 +80,55 @@ class SystemSettings(CommonSettings):
     version: str = "0.1.0"
 
 
-class DevSettings(AuthSettings, SystemSettings):
+class CatalogSettings(TokenSettings):
+    """The search and library functions: the catalog database, providers, library and cache tables."""
+
+    # Catalog database: a libpq URL (local PostgreSQL, RDS Proxy) or the RDS Data API (Aurora).
+    database_url: SecretStr | None = None
+    catalog_db_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    catalog_cluster_arn: str | None = None
+    catalog_secret_arn: str | None = None
+    catalog_database: str = "melody"
+    # Provider credentials: one Secrets Manager JSON secret
+    # {"spotify": {"client_id", "client_secret"}, "youtube": {"api_key"}, "lastfm": {"api_key"}}.
+    provider_secret_id: str | None = None
+    providers_enabled: str = "spotify,youtube,lastfm"
+    provider_timeout_s: float = Field(default=2.5, gt=0, le=10)
+    search_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
+
+    # The seed catalogue `melody dev` loads on first start (skipped quietly when absent).
+    seed_catalog: Path | None = None
+
+
+class PipelineSettings(TokenSettings):
+    """The audio API function and the pipeline's step functions."""
+
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    upload_url_expires_s: int = Field(default=900, ge=60, le=3600)
+    media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    max_duration_s: float = Field(default=15 * 60, gt=0)
+    default_engine: Literal["dsp", "lalal", "demucs"] = "dsp"
+    state_machine_arn: str | None = None
+    # Where browsers reach S3. Unset in AWS (the real endpoint); locally the dev stack's
+    # policy-checking gateway in front of moto (``http://127.0.0.1:8000/local-s3``).
+    s3_public_endpoint_url: str | None = None
+    work_dir: Path = Path("/tmp")
+    lalal_api_key: SecretStr | None = None
+    demucs_weights_path: Path | None = None
+
+
+class DevSettings(AuthSettings, SystemSettings, CatalogSettings, PipelineSettings):
     """The union of every function's settings, for the single-process local stack."""
 
 
 @lru_cache
 def get_auth_settings() -> AuthSettings:
     return AuthSettings()
+
+
+@lru_cache
+def get_catalog_settings() -> CatalogSettings:
+    return CatalogSettings()
 
 
 @lru_cache

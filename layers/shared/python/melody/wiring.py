@@ -124,3 +124,109 @@ class SystemContainer:
 
     def __init__(self, settings: SystemSettings) -> None:
         self.settings = settings
+
+
+class MusicServices:
+    """Catalog, search and library services, built lazily from settings (no import cost until used)."""
+
+    def __init__(
+        self, settings, clock: Clock | None = None, *, instrumental=None, providers=None, cache=None, executor=None
+    ) -> None:
+        from melody.adapters.dynamodb.library import bind_library_model
+
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._instrumental = instrumental
+        self._providers = providers
+        self._cache = cache
+        if executor is not None:
+            self.executor = executor  # fills the cached property
+        bind_library_model(settings)
+
+    @cached_property
+    def executor(self):
+        from melody.errors import ServiceUnavailable
+
+        s = self.settings
+        database_url = getattr(s, "database_url", None)
+        if database_url is not None:
+            from melody.adapters.catalog.executor import PsycopgExecutor
+
+            return PsycopgExecutor(database_url.get_secret_value(), schema=getattr(s, "catalog_db_schema", None))
+        if getattr(s, "catalog_cluster_arn", None) and getattr(s, "catalog_secret_arn", None):
+            import boto3
+
+            from melody.adapters.catalog.executor import DataApiExecutor
+
+            return DataApiExecutor(
+                boto3.client("rds-data", region_name=s.aws_region),
+                resource_arn=s.catalog_cluster_arn,
+                secret_arn=s.catalog_secret_arn,
+                database=s.catalog_database,
+            )
+        raise ServiceUnavailable("The song catalog is not configured.", code="catalog_not_configured")
+
+    @cached_property
+    def catalog(self):
+        from melody.adapters.catalog.repository import CatalogRepository
+
+        return CatalogRepository(self.executor)
+
+    @cached_property
+    def instrumental(self):
+        from melody.catalog.ports import NoInstrumentalStatus
+
+        if self._instrumental is not None:
+            return self._instrumental
+        if not getattr(self.settings, "jobs_table", None):
+            return NoInstrumentalStatus()
+        from melody.adapters.dynamodb.jobs import JobsInstrumentalStatus, bind_job_models
+
+        # The status of the user's newest conversion job for each track.
+        bind_job_models(self.settings)
+        return JobsInstrumentalStatus()
+
+    @cached_property
+    def library(self):
+        from melody.adapters.dynamodb.library import DynamoLibraryStore
+        from melody.library.service import LibraryService
+
+        return LibraryService(DynamoLibraryStore(), self.catalog, self.clock, self.instrumental)
+
+    @cached_property
+    def providers(self):
+        if self._providers is not None:
+            return self._providers
+        from melody.adapters.providers import build_providers
+
+        return build_providers(self.settings)
+
+    @cached_property
+    def search_cache(self):
+        if self._cache is not None:
+            return self._cache
+        from melody.adapters.providers.cache import DynamoSearchCache, bind_search_cache_model
+
+        bind_search_cache_model(self.settings)
+        return DynamoSearchCache()
+
+    @cached_property
+    def search(self):
+        from melody.catalog.service import MusicSearchService
+
+        return MusicSearchService(
+            self.catalog,
+            providers=lambda: self.providers,
+            cache=lambda: self.search_cache,
+            clock=self.clock,
+            cache_ttl_s=getattr(self.settings, "search_cache_ttl_s", 0),
+            provider_timeout_s=getattr(self.settings, "provider_timeout_s", 2.5),
+        )
+
+
+class CatalogContainer(TokenContainer):
+    """The search and library functions: token verification plus the music services."""
+
+    @cached_property
+    def music(self) -> MusicServices:
+        return MusicServices(self.settings, self.clock)

@@ -45,3 +45,33 @@ def client_ip(request: Request) -> str:
 
 CurrentUser = Annotated[str, Depends(current_user_id)]
 ClientIp = Annotated[str, Depends(client_ip)]
+
+
+def get_music(request: Request) -> Any:
+    """The music services (catalog, search, library) of the app's container.
+
+    The search/library functions' :class:`~melody.wiring.CatalogContainer` has them; any other
+    container (the local stack's, tests') gets one built from its settings, once per app.
+    """
+    container = request.app.state.container
+    music = getattr(container, "music", None)
+    if music is None:
+        music = getattr(request.app.state, "music", None)
+        if music is None:
+            from melody.wiring import MusicServices
+
+            music = MusicServices(container.settings, getattr(container, "clock", None))
+            request.app.state.music = music
+    return music
+
+
+def get_jobs(request: Request) -> Any:
+    """The jobs services of the app's container (built once per app from its settings)."""
+    container = request.app.state.container
+    jobs = getattr(container, "jobs_services", None) or getattr(request.app.state, "jobs_services", None)
+    if jobs is None:
+        from melody.jobs.container import JobsServices
+
+        jobs = JobsServices(container.settings, getattr(container, "clock", None))
+        request.app.state.jobs_services = jobs
+    return jobs

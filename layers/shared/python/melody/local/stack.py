@@ -9,7 +9,9 @@ from pathlib import Path
 from melody.settings import DevSettings
 
 
-def build_dev_settings(data_dir: Path, *, dynamodb_url: str, s3_url: str, database_url: str | None) -> DevSettings:
+def build_dev_settings(
+    data_dir: Path, *, dynamodb_url: str, s3_url: str, database_url: str | None, public_s3_url: str | None = None
+) -> DevSettings:
     """Dev settings: the environment may override anything except where the stand-ins listen."""
     from melody.adapters.keys import ensure_local_key_file
 
@@ -18,6 +20,8 @@ def build_dev_settings(data_dir: Path, *, dynamodb_url: str, s3_url: str, databa
         stage="dev",
         dynamodb_endpoint_url=dynamodb_url,
         s3_endpoint_url=s3_url,
+        s3_public_endpoint_url=public_s3_url,
+        work_dir=data_dir / "work",
         database_url=database_url,
         signing_key_file=key_file,
         signing_key_secret_id=None,
@@ -67,6 +71,7 @@ def run_dev(host: str, port: int, data_dir: Path) -> None:
     import uvicorn
 
     from melody.api.apps import full_app
+    from melody.local.pipeline import attach_local_pipeline
     from melody.local.provision import provision
     from melody.local.services import start_embedded_postgres, start_moto, use_fake_aws_credentials
     from melody.wiring import AuthContainer
@@ -76,17 +81,26 @@ def run_dev(host: str, port: int, data_dir: Path) -> None:
     use_fake_aws_credentials()
     moto_server, moto_url = start_moto()
     database_url = os.environ.get("DATABASE_URL") or start_embedded_postgres(data_dir)
-    settings = build_dev_settings(data_dir, dynamodb_url=moto_url, s3_url=moto_url, database_url=database_url)
+    settings = build_dev_settings(
+        data_dir,
+        dynamodb_url=moto_url,
+        s3_url=moto_url,
+        database_url=database_url,
+        public_s3_url=f"http://{host}:{port}/local-s3",
+    )
     provision(settings)
     prepare_catalog(settings)
     app = full_app(AuthContainer(settings))
+    pipeline = attach_local_pipeline(app, settings)
     mount_web(app)
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     sock = config.bind_socket()
+    sock.listen(2048)  # accept into the backlog now, so the line below is true when printed
     print(f"melody dev: listening on http://{host}:{port} (data {data_dir})", file=sys.stderr, flush=True)
     try:
         server.run(sockets=[sock])
     finally:
+        pipeline.stop()
         moto_server.shutdown()

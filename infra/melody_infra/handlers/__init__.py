@@ -1,0 +1,1 @@
+"""Lambda handlers that belong to the deployment itself (custom resources), packaged from this folder."""

@@ -1,0 +1,364 @@
+"""The catalog repository: bulk upserts with search keys, recall for search, details, plays, trending.
+
+Every statement is plain PostgreSQL (no contrib extension) and binds scalars or JSON only, so the
+same text runs through psycopg and through the RDS Data API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from melody.adapters.catalog.executor import SqlExecutor
+from melody.catalog.keys import dedup_key, to_latin  # noqa: F401 - dedup_key re-exported
+from melody.catalog.models import ArtistRef, ExternalLink, SongIn, Track, TrackDetails
+from melody.catalog.ranking import build_search_doc, index_tokens, native_title, trigrams
+
+
+def _hid(prefix: str, basis: str) -> str:
+    return prefix + hashlib.sha1(basis.encode()).hexdigest()[:12]
+
+
+def artist_id(name: str) -> str:
+    return _hid("art_", to_latin(name) or name.strip().lower())
+
+
+def album_id(title: str, kind: str) -> str:
+    return _hid("alb_", f"{kind}|{to_latin(title) or title.strip().lower()}")
+
+
+_TRACK_COLUMNS = """
+    s.track_id, s.title, s.title_latin, s.title_native, s.language, s.year, s.duration_s, s.popularity,
+    s.genres, s.isrc, a.title AS album,
+    COALESCE((SELECT jsonb_agg(ar.name ORDER BY sa.position) FROM song_artists sa
+              JOIN artists ar ON ar.artist_id = sa.artist_id WHERE sa.track_id = s.track_id), '[]'::jsonb) AS artists
+"""
+
+
+def _track(row: dict[str, Any]) -> Track:
+    return Track(
+        id=row["track_id"],
+        title=row["title"],
+        title_latin=row["title_latin"],
+        title_native=row.get("title_native"),
+        artists=list(row.get("artists") or []),
+        album=row.get("album"),
+        language=row.get("language"),
+        year=row.get("year"),
+        duration_s=row.get("duration_s"),
+        popularity=int(row.get("popularity") or 0),
+        genres=list(row.get("genres") or []),
+        isrc=row.get("isrc"),
+    )
+
+
+class CatalogRepository:
+    def __init__(self, executor: SqlExecutor, *, batch_size: int = 200) -> None:
+        self.db = executor
+        self.batch_size = batch_size
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def upsert_songs(self, songs: Iterable[SongIn]) -> int:
+        """Insert or update songs by track id (idempotent); returns how many were written."""
+        count = 0
+        batch: dict[str, SongIn] = {}
+        for song in songs:
+            batch[song.track_id()] = song  # a later line for the same id wins
+            if len(batch) >= self.batch_size:
+                count += self._upsert_batch(list(batch.values()))
+                batch = {}
+        if batch:
+            count += self._upsert_batch(list(batch.values()))
+        return count
+
+    def _upsert_batch(self, songs: list[SongIn]) -> int:
+        albums: dict[str, dict] = {}
+        artists: dict[str, dict] = {}
+        song_rows, links, postings, externals = [], [], [], []
+        vocab: dict[str, int] = {}
+        for song in songs:
+            tid = song.track_id()
+            alb = None
+            if song.album:
+                alb = album_id(song.album, song.album_kind)
+                albums[alb] = {"album_id": alb, "title": song.album, "kind": song.album_kind, "year": song.year}
+            for pos, name in enumerate(song.artists):
+                aid = artist_id(name)
+                artists.setdefault(aid, {"artist_id": aid, "name": name, "name_latin": to_latin(name)})
+                links.append({"track_id": tid, "artist_id": aid, "position": pos})
+            doc = build_search_doc(song.title, song.title_latin, song.artists, song.album, song.language)
+            for token, field in index_tokens(doc):
+                postings.append(
+                    {"token": token, "track_id": tid, "field": field, "popularity": song.popularity, "language": song.language}
+                )
+                vocab[token] = max(vocab.get(token, 0), song.popularity)
+            for provider, ext in song.external_ids.items():
+                externals.append(
+                    {"provider": provider, "external_id": ext, "track_id": tid, "url": song.external_urls.get(provider)}
+                )
+            song_rows.append(
+                {
+                    "track_id": tid,
+                    "title": song.title,
+                    "title_latin": song.title_latin,
+                    "title_native": native_title(song.title_latin or song.title, song.language)
+                    if song.title.isascii()
+                    else None,
+                    "language": song.language,
+                    "album_id": alb,
+                    "year": song.year,
+                    "duration_s": song.duration_s,
+                    "popularity": song.popularity,
+                    "genres": song.genres,
+                    "isrc": song.isrc,
+                    "dedup_key": dedup_key(song.title_latin or song.title, song.artists, song.duration_s),
+                    "search_doc": doc,
+                }
+            )
+        grams = [{"gram": g, "token": t} for t in vocab for g in trigrams(t)]
+        ids = [r["track_id"] for r in song_rows]
+        with self.db.transaction() as tx:
+            if albums:
+                tx.execute(
+                    """INSERT INTO albums (album_id, title, kind, year)
+                       SELECT r.album_id, r.title, r.kind, r.year
+                       FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(album_id text, title text, kind text, year int)
+                       ON CONFLICT (album_id) DO UPDATE SET title = EXCLUDED.title,
+                           year = COALESCE(albums.year, EXCLUDED.year), updated_at = now()""",
+                    {"rows": list(albums.values())},
+                )
+            if artists:
+                tx.execute(
+                    """INSERT INTO artists (artist_id, name, name_latin)
+                       SELECT r.artist_id, r.name, r.name_latin
+                       FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(artist_id text, name text, name_latin text)
+                       ON CONFLICT (artist_id) DO NOTHING""",
+                    {"rows": list(artists.values())},
+                )
+            tx.execute(
+                """INSERT INTO songs (track_id, title, title_latin, title_native, language, album_id, year,
+                                      duration_s, popularity, genres, isrc, dedup_key, search_doc)
+                   SELECT r.track_id, r.title, r.title_latin, r.title_native, r.language, r.album_id, r.year,
+                          r.duration_s, r.popularity, COALESCE(r.genres, '[]'::jsonb), r.isrc, r.dedup_key, r.search_doc
+                   FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+                       track_id text, title text, title_latin text, title_native text, language text,
+                       album_id text, year int, duration_s int, popularity int, genres jsonb, isrc text,
+                       dedup_key text, search_doc jsonb)
+                   ON CONFLICT (track_id) DO UPDATE SET
+                       title = EXCLUDED.title, title_latin = EXCLUDED.title_latin,
+                       title_native = EXCLUDED.title_native, language = EXCLUDED.language,
+                       album_id = EXCLUDED.album_id, year = EXCLUDED.year, duration_s = EXCLUDED.duration_s,
+                       popularity = EXCLUDED.popularity, genres = EXCLUDED.genres,
+                       isrc = COALESCE(EXCLUDED.isrc, songs.isrc), dedup_key = EXCLUDED.dedup_key,
+                       search_doc = EXCLUDED.search_doc, updated_at = now()""",
+                {"rows": song_rows},
+            )
+            tx.execute(
+                "DELETE FROM song_artists WHERE track_id IN (SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))",
+                {"ids": ids},
+            )
+            if links:
+                tx.execute(
+                    """INSERT INTO song_artists (track_id, artist_id, position)
+                       SELECT r.track_id, r.artist_id, r.position
+                       FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(track_id text, artist_id text, position int)
+                       ON CONFLICT DO NOTHING""",
+                    {"rows": links},
+                )
+            if externals:
+                tx.execute(
+                    """INSERT INTO external_ids (provider, external_id, track_id, url)
+                       SELECT r.provider, r.external_id, r.track_id, r.url
+                       FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(provider text, external_id text, track_id text, url text)
+                       ON CONFLICT (provider, external_id) DO UPDATE SET url = COALESCE(EXCLUDED.url, external_ids.url),
+                           updated_at = now()""",
+                    {"rows": externals},
+                )
+            tx.execute(
+                "DELETE FROM song_search_tokens WHERE track_id IN (SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))",
+                {"ids": ids},
+            )
+            if postings:
+                tx.execute(
+                    """INSERT INTO song_search_tokens (token, track_id, field, popularity, language)
+                       SELECT r.token, r.track_id, r.field, r.popularity, r.language
+                       FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+                            AS r(token text, track_id text, field text, popularity int, language text)
+                       ON CONFLICT DO NOTHING""",
+                    {"rows": postings},
+                )
+                tx.execute(
+                    """INSERT INTO search_vocab (token, weight)
+                       SELECT e.key, (e.value)::int FROM jsonb_each_text(CAST(:tokens AS jsonb)) e
+                       ON CONFLICT (token) DO UPDATE SET weight = GREATEST(search_vocab.weight, EXCLUDED.weight)""",
+                    {"tokens": vocab},
+                )
+                tx.execute(
+                    """INSERT INTO search_vocab_grams (gram, token)
+                       SELECT r.gram, r.token FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(gram text, token text)
+                       ON CONFLICT DO NOTHING""",
+                    {"rows": grams},
+                )
+        return len(song_rows)
+
+    def add_external_id(self, track_id: str, provider: str, external_id: str, url: str | None) -> None:
+        self.db.execute(
+            """INSERT INTO external_ids (provider, external_id, track_id, url) VALUES (:provider, :external_id, :track_id, :url)
+               ON CONFLICT (provider, external_id) DO UPDATE SET url = COALESCE(EXCLUDED.url, external_ids.url), updated_at = now()""",
+            {"provider": provider, "external_id": external_id, "track_id": track_id, "url": url},
+        )
+
+    def record_play(self, track_id: str, at: dt.datetime) -> None:
+        self.db.execute(
+            """INSERT INTO play_counts_daily (track_id, day, plays) VALUES (:track_id, :day, 1)
+               ON CONFLICT (day, track_id) DO UPDATE SET plays = play_counts_daily.plays + 1""",
+            {"track_id": track_id, "day": at.date()},
+        )
+
+    def set_audio_asset(self, track_id: str, storage_key: str, *, kind: str = "original", fmt: str | None = None) -> None:
+        self.db.execute(
+            """INSERT INTO audio_assets (track_id, kind, storage_key, format) VALUES (:track_id, :kind, :key, :fmt)
+               ON CONFLICT (track_id, kind) DO UPDATE SET storage_key = EXCLUDED.storage_key, format = EXCLUDED.format""",
+            {"track_id": track_id, "kind": kind, "key": storage_key, "fmt": fmt},
+        )
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def get_tracks(self, track_ids: list[str]) -> dict[str, Track]:
+        if not track_ids:
+            return {}
+        rows = self.db.query(
+            f"""SELECT {_TRACK_COLUMNS} FROM songs s LEFT JOIN albums a ON a.album_id = s.album_id
+                WHERE s.track_id IN (SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))""",
+            {"ids": list(dict.fromkeys(track_ids))},
+        )
+        return {r["track_id"]: _track(r) for r in rows}
+
+    def exists(self, track_id: str) -> bool:
+        return bool(self.db.query("SELECT 1 AS one FROM songs WHERE track_id = :id", {"id": track_id}))
+
+    def details(self, track_id: str) -> TrackDetails | None:
+        rows = self.db.query(
+            f"""SELECT {_TRACK_COLUMNS},
+                   COALESCE((SELECT jsonb_agg(jsonb_build_object('artist_id', ar.artist_id, 'name', ar.name) ORDER BY sa.position)
+                             FROM song_artists sa JOIN artists ar ON ar.artist_id = sa.artist_id
+                             WHERE sa.track_id = s.track_id), '[]'::jsonb) AS artist_refs,
+                   COALESCE((SELECT jsonb_agg(jsonb_build_object('provider', e.provider, 'external_id', e.external_id, 'url', e.url)
+                                              ORDER BY e.provider, e.external_id)
+                             FROM external_ids e WHERE e.track_id = s.track_id), '[]'::jsonb) AS links,
+                   EXISTS (SELECT 1 FROM audio_assets au WHERE au.track_id = s.track_id) AS has_audio
+                FROM songs s LEFT JOIN albums a ON a.album_id = s.album_id WHERE s.track_id = :id""",
+            {"id": track_id},
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        base = _track(row).model_dump()
+        return TrackDetails(
+            **base,
+            artist_refs=[ArtistRef(**r) for r in row["artist_refs"]],
+            external_links=[ExternalLink(**r) for r in row["links"]],
+            has_audio=bool(row["has_audio"]),
+        )
+
+    def find_duplicate(self, isrc: str | None, key: str) -> str | None:
+        """A catalog track id for a provider hit: same ISRC, else same normalised title+artist+duration."""
+        if isrc:
+            rows = self.db.query("SELECT track_id FROM songs WHERE isrc = :isrc LIMIT 1", {"isrc": isrc})
+            if rows:
+                return rows[0]["track_id"]
+        rows = self.db.query("SELECT track_id FROM songs WHERE dedup_key = :key LIMIT 1", {"key": key})
+        return rows[0]["track_id"] if rows else None
+
+    def vocab_fuzzy(self, words: list[str], *, per_word: int = 40) -> dict[int, list[str]]:
+        """Vocabulary tokens sharing trigrams with each query word (the fuzzy part of recall)."""
+        specs = [[i, g] for i, w in enumerate(words) if len(w) >= 3 for g in trigrams(w)]
+        if not specs:
+            return {}
+        rows = self.db.query(
+            """WITH q AS (SELECT (e->>0)::int AS qi, e->>1 AS gram FROM jsonb_array_elements(CAST(:specs AS jsonb)) e),
+                    hits AS (SELECT q.qi, g.token, count(*) AS shared FROM q
+                             JOIN search_vocab_grams g ON g.gram = q.gram COLLATE "C"
+                             GROUP BY q.qi, g.token),
+                    ranked AS (SELECT qi, token, shared, row_number() OVER (PARTITION BY qi ORDER BY shared DESC, token) AS rn
+                               FROM hits)
+               SELECT qi, token FROM ranked WHERE rn <= :per_word""",
+            {"specs": specs, "per_word": per_word},
+        )
+        out: dict[int, list[str]] = {}
+        for r in rows:
+            out.setdefault(int(r["qi"]), []).append(r["token"])
+        return out
+
+    def known_tokens(self, tokens: list[str]) -> set[str]:
+        rows = self.db.query(
+            """SELECT token FROM search_vocab
+               WHERE token IN (SELECT jsonb_array_elements_text(CAST(:tokens AS jsonb)) COLLATE "C")""",
+            {"tokens": sorted(set(tokens))},
+        )
+        return {r["token"] for r in rows}
+
+    def recall(self, terms: list[tuple[int, str, str, float]], *, language: str | None, cap: int) -> list[dict[str, Any]]:
+        """Songs with postings in the given token ranges, best coverage of the query words first.
+
+        ``terms``: (query word index, low token, high token exclusive, weight).
+        """
+        if not terms:
+            return []
+        # Each term: an exact token (hi = lo + \x01) or a prefix range expanded to its most popular
+        # vocabulary tokens; each token contributes its most popular postings (index order, early stop).
+        rows = self.db.query(
+            f"""WITH t AS (SELECT (e->>0)::int AS qi, e->>1 AS lo, e->>2 AS hi, (e->>3)::float AS w,
+                                  CASE WHEN e->>2 LIKE '%~' THEN :per_prefix_token ELSE :per_token END AS n
+                           FROM jsonb_array_elements(CAST(:terms AS jsonb)) e),
+                    tok AS (SELECT t.qi, t.w, t.n, v.token FROM t CROSS JOIN LATERAL (
+                                SELECT token FROM search_vocab
+                                WHERE token >= t.lo COLLATE "C" AND token < t.hi COLLATE "C"
+                                ORDER BY weight DESC, token LIMIT :per_prefix) v),
+                    p AS (SELECT tok.qi, tok.w, x.track_id, x.popularity FROM tok CROSS JOIN LATERAL (
+                                SELECT ps.track_id, ps.popularity FROM song_search_tokens ps
+                                WHERE ps.token = tok.token
+                                  AND (CAST(:language AS text) IS NULL OR ps.language = CAST(:language AS text))
+                                ORDER BY ps.popularity DESC, ps.track_id LIMIT tok.n) x),
+                    hits AS (SELECT track_id, qi, max(w) AS w, max(popularity) AS pop FROM p GROUP BY track_id, qi),
+                    scored AS (SELECT track_id, sum(w) AS cover, max(pop) AS pop FROM hits GROUP BY track_id
+                               ORDER BY cover DESC, pop DESC, track_id LIMIT :cap)
+               SELECT {_TRACK_COLUMNS}, s.search_doc, sc.cover
+               FROM scored sc JOIN songs s ON s.track_id = sc.track_id
+               LEFT JOIN albums a ON a.album_id = s.album_id
+               ORDER BY sc.cover DESC, sc.pop DESC, s.track_id""",
+            {"terms": [list(t) for t in terms], "language": language, "cap": cap,
+             "per_prefix": 20, "per_token": 800, "per_prefix_token": 60},
+        )
+        return [{"track": _track(r), "doc": r["search_doc"], "cover": float(r["cover"])} for r in rows]
+
+    def ilike_baseline(self, text: str, *, language: str | None, limit: int) -> list[str]:
+        """The naive search the benchmarks compare with: ILIKE on titles and artist names."""
+        rows = self.db.query(
+            """SELECT s.track_id FROM songs s
+               WHERE (CAST(:language AS text) IS NULL OR s.language = CAST(:language AS text))
+                 AND (s.title ILIKE :pattern OR s.title_latin ILIKE :pattern OR EXISTS (
+                      SELECT 1 FROM song_artists sa JOIN artists ar ON ar.artist_id = sa.artist_id
+                      WHERE sa.track_id = s.track_id AND ar.name ILIKE :pattern))
+               ORDER BY s.popularity DESC, s.track_id LIMIT :limit""",
+            {"pattern": "%" + text.replace("%", r"\%").replace("_", r"\_") + "%", "language": language, "limit": limit},
+        )
+        return [r["track_id"] for r in rows]
+
+    def trending(self, *, since: dt.date, language: str | None, limit: int) -> list[tuple[Track, int]]:
+        rows = self.db.query(
+            f"""WITH p AS (SELECT track_id, sum(plays) AS plays FROM play_counts_daily WHERE day >= :since GROUP BY track_id)
+                SELECT {_TRACK_COLUMNS}, p.plays FROM p JOIN songs s ON s.track_id = p.track_id
+                LEFT JOIN albums a ON a.album_id = s.album_id
+                WHERE (CAST(:language AS text) IS NULL OR s.language = CAST(:language AS text))
+                ORDER BY p.plays DESC, s.popularity DESC, s.track_id LIMIT :limit""",
+            {"since": since, "language": language, "limit": limit},
+        )
+        return [(_track(r), int(r["plays"])) for r in rows]
+
+    def count(self) -> int:
+        return int(self.db.query("SELECT count(*) AS n FROM songs")[0]["n"])

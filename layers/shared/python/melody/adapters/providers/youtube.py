@@ -1,0 +1,64 @@
+"""YouTube Data API v3: ``search.list`` (music videos), then ``videos.list`` for the durations."""
+
+from __future__ import annotations
+
+import html
+
+from melody.adapters.providers.base import HttpProvider, iso8601_seconds
+from melody.catalog.models import SongIn
+
+API = "https://www.googleapis.com/youtube/v3"
+
+
+def _split_title(title: str, channel: str) -> tuple[str, list[str]]:
+    """"Artist - Title (Official Video)" → ("Title", ["Artist"]); else the channel is the artist."""
+    title = html.unescape(title)
+    channel = channel.removesuffix(" - Topic").removesuffix("VEVO").strip()
+    if " - " in title:
+        artist, _, rest = title.partition(" - ")
+        return rest.strip(), [artist.strip()]
+    return title.strip(), [channel] if channel else []
+
+
+class YouTubeProvider(HttpProvider):
+    name = "youtube"
+
+    def __init__(self, api_key: str, *, timeout: float, transport=None) -> None:
+        super().__init__(timeout=timeout, transport=transport)
+        self._key = api_key
+
+    async def search(self, query: str, *, language: str | None, limit: int) -> list[SongIn]:
+        async with self.client() as client:
+            params = {"part": "snippet", "type": "video", "videoCategoryId": "10", "q": query,
+                      "maxResults": min(limit, 25), "key": self._key}
+            if language:
+                params["relevanceLanguage"] = language
+            found = await self.get_json(client, f"{API}/search", params=params)
+            ids = [i["id"]["videoId"] for i in found.get("items") or [] if (i.get("id") or {}).get("videoId")]
+            durations: dict[str, int | None] = {}
+            if ids:
+                videos = await self.get_json(
+                    client, f"{API}/videos", params={"part": "contentDetails", "id": ",".join(ids), "key": self._key}
+                )
+                durations = {
+                    v["id"]: iso8601_seconds((v.get("contentDetails") or {}).get("duration"))
+                    for v in videos.get("items") or []
+                }
+        songs = []
+        for item in found.get("items") or []:
+            video_id = (item.get("id") or {}).get("videoId")
+            snippet = item.get("snippet") or {}
+            if not video_id or not snippet.get("title"):
+                continue
+            title, artists = _split_title(snippet["title"], snippet.get("channelTitle", ""))
+            songs.append(
+                SongIn(
+                    title=title,
+                    artists=artists,
+                    duration_s=durations.get(video_id),
+                    language=language,
+                    external_ids={"youtube": video_id},
+                    external_urls={"youtube": f"https://www.youtube.com/watch?v={video_id}"},
+                )
+            )
+        return songs

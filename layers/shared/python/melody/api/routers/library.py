@@ -1,0 +1,81 @@
+"""``/library``: the caller's saved tracks. Every route is scoped to the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from melody.api.deps import CurrentUser, get_music
+from melody.api.routers.music import _int
+from melody.api.schemas_music import LibraryItemOut, LibraryOut, PlayOut, TrackSummary
+from melody.catalog.models import TRACK_ID
+from melody.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/library", tags=["library"])
+Music = Annotated[object, Depends(get_music)]
+
+
+def _track_id(track_id: str) -> str:
+    if not TRACK_ID.match(track_id):
+        raise NotFound("No such track in the catalog.", code="track_not_found", details={"track_id": track_id})
+    return track_id
+
+
+def _item(entry, track, status) -> LibraryItemOut:
+    return LibraryItemOut(
+        track_id=entry.track_id,
+        track=TrackSummary.of(track) if track else None,
+        added_at=int(entry.added_at) if entry.added_at else None,
+        updated_at=int(entry.updated_at),
+        play_count=entry.play_count,
+        last_played_at=int(entry.last_played_at) if entry.last_played_at else None,
+        instrumental_status=status,
+        deleted=entry.deleted,
+    )
+
+
+@router.get("", response_model=LibraryOut)
+def list_library(
+    user_id: CurrentUser,
+    music: Music,
+    cursor: str | None = None,
+    limit: str | None = None,
+    updated_since: str | None = None,
+) -> LibraryOut:
+    size = _int(limit, name="limit", default=20, low=1, high=100, code="invalid_limit")
+    since = None
+    if updated_since not in (None, ""):
+        try:
+            since = float(updated_since)
+        except ValueError:
+            raise InvalidInput("`updated_since` must be epoch seconds.", code="invalid_updated_since") from None
+        if since < 0:
+            raise InvalidInput("`updated_since` must be epoch seconds.", code="invalid_updated_since")
+    page = music.library.list(user_id, limit=size, cursor=cursor or None, updated_since=since)
+    return LibraryOut(items=[_item(*row) for row in page.items], next_cursor=page.next_cursor)
+
+
+@router.put("/{track_id}", response_model=LibraryItemOut)
+def add_to_library(track_id: str, user_id: CurrentUser, music: Music, response: Response) -> LibraryItemOut:
+    row, created = music.library.add(user_id, _track_id(track_id))
+    response.status_code = 201 if created else 200
+    return _item(*row)
+
+
+@router.delete("/{track_id}", status_code=204)
+def remove_from_library(track_id: str, user_id: CurrentUser, music: Music) -> Response:
+    if not music.library.remove(user_id, _track_id(track_id)):
+        raise NotFound("This track is not in your library.", code="not_in_library")
+    return Response(status_code=204)
+
+
+@router.post("/{track_id}/plays", response_model=PlayOut)
+def record_play(track_id: str, user_id: CurrentUser, music: Music) -> PlayOut:
+    entry = music.library.play(user_id, _track_id(track_id))
+    return PlayOut(
+        track_id=track_id,
+        in_library=entry is not None,
+        play_count=entry.play_count if entry else None,
+        last_played_at=int(entry.last_played_at) if entry and entry.last_played_at else None,
+    )

@@ -1,0 +1,109 @@
+"""``/music``: multilingual search, track details and trending (signed-in users only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from melody.api.deps import CurrentUser, get_music
+from melody.api.schemas_music import SearchItem, SearchOut, TrackOut, TrendingItem, TrendingOut, TrackSummary
+from melody.catalog.models import LANGUAGES, TRACK_ID
+from melody.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/music", tags=["music"])
+Music = Annotated[object, Depends(get_music)]
+
+MAX_QUERY = 200
+MAX_LIMIT = 50
+MAX_OFFSET = 500
+TIMEFRAMES = {"daily": 1, "weekly": 7, "monthly": 30}
+
+
+def _int(value: str | None, *, name: str, default: int, low: int, high: int, code: str) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"`{name}` must be an integer.", code=code, details={"min": low, "max": high}) from None
+    if not low <= number <= high:
+        raise InvalidInput(f"`{name}` must be between {low} and {high}.", code=code, details={"min": low, "max": high})
+    return number
+
+
+def _language(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    code = value.strip().lower()
+    if code not in LANGUAGES:
+        raise InvalidInput(
+            "Unknown language code.", code="unknown_language", details={"supported": sorted(LANGUAGES)}
+        )
+    return code
+
+
+@router.get("/search", response_model=SearchOut)
+def search(
+    user_id: CurrentUser,
+    music: Music,
+    q: Annotated[str | None, Query(description="Title, artist or album in any script or spelling")] = None,
+    language: Annotated[str | None, Query(description="ISO 639 code, e.g. hi, ta, en")] = None,
+    limit: Annotated[str | None, Query(description=f"1–{MAX_LIMIT}, default 20")] = None,
+    offset: Annotated[str | None, Query(description="`next_offset` of the previous page")] = None,
+    source: Annotated[str | None, Query(description="catalog (default) or all (adds Spotify, YouTube, Last.fm)")] = None,
+) -> SearchOut:
+    text = (q or "").strip()
+    if not text:
+        raise InvalidInput("`q` must not be empty.", code="empty_query")
+    if len(text) > MAX_QUERY:
+        raise InvalidInput(f"`q` is longer than {MAX_QUERY} characters.", code="query_too_long")
+    size = _int(limit, name="limit", default=20, low=1, high=MAX_LIMIT, code="invalid_limit")
+    start = _int(offset, name="offset", default=0, low=0, high=MAX_OFFSET, code="invalid_offset")
+    where = source or "catalog"
+    if where not in ("catalog", "all"):
+        raise InvalidInput("`source` must be `catalog` or `all`.", code="invalid_source")
+    page = music.search.search(text, language=_language(language), limit=size, offset=start, source=where)
+    return SearchOut(
+        items=[
+            SearchItem(**TrackSummary.of(h.track).model_dump(), matched=h.matched, score=round(h.score, 4))
+            for h in page.hits
+        ],
+        next_offset=page.next_offset,
+        sources=page.sources,
+    )
+
+
+@router.get("/track/{track_id}", response_model=TrackOut)
+def track(track_id: str, user_id: CurrentUser, music: Music) -> TrackOut:
+    if not TRACK_ID.match(track_id):
+        raise NotFound("No such track.", code="track_not_found")
+    details = music.catalog.details(track_id)
+    if details is None:
+        raise NotFound("No such track.", code="track_not_found")
+    status = music.instrumental.statuses(user_id, [track_id]).get(track_id, "none")
+    return TrackOut.of_details(details, status)
+
+
+@router.get("/trending", response_model=TrendingOut)
+def trending(
+    user_id: CurrentUser,
+    music: Music,
+    language: str | None = None,
+    timeframe: str | None = None,
+    limit: str | None = None,
+) -> TrendingOut:
+    frame = timeframe or "weekly"
+    if frame not in TIMEFRAMES:
+        raise InvalidInput("`timeframe` must be daily, weekly or monthly.", code="invalid_timeframe")
+    size = _int(limit, name="limit", default=20, low=1, high=MAX_LIMIT, code="invalid_limit")
+    lang = _language(language)
+    today = dt.datetime.fromtimestamp(music.clock.now(), tz=dt.timezone.utc).date()
+    since = today - dt.timedelta(days=TIMEFRAMES[frame] - 1)
+    rows = music.catalog.trending(since=since, language=lang, limit=size)
+    return TrendingOut(
+        timeframe=frame,
+        language=lang,
+        items=[TrendingItem(**TrackSummary.of(t).model_dump(), plays=plays) for t, plays in rows],
+    )

@@ -1,0 +1,125 @@
+"""Response bodies of the music (search, track, trending) and library routes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from melody.catalog.keys import to_latin
+from melody.catalog.models import InstrumentalStatus, SourceStatus, Track, TrackDetails
+
+
+def display_latin(track: Track) -> str | None:
+    """The stored Latin title, else a transliteration of an Indian-script title."""
+    if track.title_latin:
+        return track.title_latin
+    from melody.catalog.keys import _has_brahmic
+
+    if _has_brahmic(track.title):
+        return to_latin(track.title).title() or None
+    return None
+
+
+class TrackSummary(BaseModel):
+    id: str
+    title: str
+    title_latin: str | None
+    artists: list[str]
+    album: str | None
+    language: str | None
+    duration_s: int | None
+
+    @classmethod
+    def of(cls, track: Track) -> TrackSummary:
+        return cls(
+            id=track.id,
+            title=track.title,
+            title_latin=display_latin(track),
+            artists=track.artists,
+            album=track.album,
+            language=track.language,
+            duration_s=track.duration_s,
+        )
+
+
+class SearchItem(TrackSummary):
+    matched: list[Literal["title", "artists", "album"]]
+    score: float
+
+
+class SearchOut(BaseModel):
+    items: list[SearchItem]
+    next_offset: int | None
+    sources: dict[str, SourceStatus]
+
+
+class ArtistOut(BaseModel):
+    artist_id: str
+    name: str
+
+
+class ExternalLinkOut(BaseModel):
+    provider: str
+    external_id: str
+    url: str | None
+
+
+class TrackOut(TrackSummary):
+    title_native: str | None
+    year: int | None
+    genres: list[str]
+    isrc: str | None
+    popularity: int
+    artist_details: list[ArtistOut]
+    external_links: list[ExternalLinkOut]
+    has_audio: bool
+    instrumental_status: InstrumentalStatus
+
+    @classmethod
+    def of_details(cls, track: TrackDetails, status: InstrumentalStatus) -> TrackOut:
+        return cls(
+            **TrackSummary.of(track).model_dump(),
+            title_native=track.title_native,
+            year=track.year,
+            genres=track.genres,
+            isrc=track.isrc,
+            popularity=track.popularity,
+            artist_details=[ArtistOut(**a.model_dump()) for a in track.artist_refs],
+            external_links=[ExternalLinkOut(**e.model_dump()) for e in track.external_links],
+            has_audio=track.has_audio,
+            instrumental_status=status,
+        )
+
+
+class TrendingItem(TrackSummary):
+    plays: int
+
+
+class TrendingOut(BaseModel):
+    timeframe: Literal["daily", "weekly", "monthly"]
+    language: str | None
+    items: list[TrendingItem]
+
+
+class LibraryItemOut(BaseModel):
+    track_id: str
+    track: TrackSummary | None
+    added_at: int | None
+    updated_at: int
+    play_count: int
+    last_played_at: int | None
+    instrumental_status: InstrumentalStatus
+    deleted: bool = False
+
+
+class LibraryOut(BaseModel):
+    items: list[LibraryItemOut]
+    next_cursor: str | None
+
+
+class PlayOut(BaseModel):
+    track_id: str
+    in_library: bool
+    play_count: int | None
+    last_played_at: int | None

@@ -1,0 +1,1 @@
+"""The song catalog's domain: search keys, ranking, models and ports (no SQL, no HTTP here)."""

@@ -1,0 +1,1 @@
+"""The personal library: saved tracks, plays, instrumental status (pure domain)."""

@@ -1,0 +1,117 @@
+"""Library use cases. Every call is scoped to the caller's user id: a user never sees another's items."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from melody.catalog.models import InstrumentalStatus, Track
+from melody.catalog.ports import InstrumentalStatusLookup, NoInstrumentalStatus
+from melody.domain.ports import Clock
+from melody.errors import InvalidInput, NotFound
+
+
+@dataclass
+class LibraryEntry:
+    user_id: str
+    track_id: str
+    added_at: float
+    updated_at: float
+    play_count: int = 0
+    last_played_at: float | None = None
+    deleted: bool = False
+
+
+@dataclass
+class LibraryPage:
+    items: list[tuple[LibraryEntry, Track | None, InstrumentalStatus]]
+    next_cursor: str | None
+
+
+class LibraryStore(Protocol):
+    def add(self, user_id: str, track_id: str, *, now: float) -> tuple[LibraryEntry, bool]: ...
+
+    def remove(self, user_id: str, track_id: str, *, now: float) -> bool: ...
+
+    def record_play(self, user_id: str, track_id: str, *, now: float) -> LibraryEntry | None: ...
+
+    def page(
+        self, user_id: str, *, limit: int, start: dict[str, Any] | None, updated_since: float | None
+    ) -> tuple[list[LibraryEntry], dict[str, Any] | None]: ...
+
+
+class TrackCatalog(Protocol):
+    def get_tracks(self, track_ids: list[str]) -> dict[str, Track]: ...
+
+    def exists(self, track_id: str) -> bool: ...
+
+    def record_play(self, track_id: str, at: Any) -> None: ...
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, user_id: str) -> dict[str, Any]:
+    bad = InvalidInput("The cursor is not one this API returned.", code="invalid_cursor")
+    if len(cursor) > 1024:
+        raise bad
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(key, dict) or key.get("user_id") != user_id or not isinstance(key.get("track_id"), str):
+        raise bad  # another user's cursor (or a forged one) never pages through this user's library
+    allowed = {"user_id", "track_id", "added_at", "updated_at"}
+    if set(key) - allowed or not all(isinstance(key.get(k, 0), (int, float)) for k in ("added_at", "updated_at")):
+        raise bad
+    return key
+
+
+class LibraryService:
+    def __init__(
+        self,
+        store: LibraryStore,
+        catalog: TrackCatalog,
+        clock: Clock,
+        instrumental: InstrumentalStatusLookup | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.clock = clock
+        self.instrumental = instrumental or NoInstrumentalStatus()
+
+    def _require_track(self, track_id: str) -> None:
+        if not self.catalog.exists(track_id):
+            raise NotFound("No such track in the catalog.", code="track_not_found", details={"track_id": track_id})
+
+    def _decorate(self, user_id: str, entries: list[LibraryEntry]) -> list[tuple[LibraryEntry, Track | None, InstrumentalStatus]]:
+        ids = [e.track_id for e in entries]
+        tracks = self.catalog.get_tracks(ids) if ids else {}
+        statuses = self.instrumental.statuses(user_id, ids) if ids else {}
+        return [(e, tracks.get(e.track_id), statuses.get(e.track_id, "none")) for e in entries]
+
+    def add(self, user_id: str, track_id: str):
+        self._require_track(track_id)
+        entry, created = self.store.add(user_id, track_id, now=self.clock.now())
+        return self._decorate(user_id, [entry])[0], created
+
+    def remove(self, user_id: str, track_id: str) -> bool:
+        return self.store.remove(user_id, track_id, now=self.clock.now())
+
+    def play(self, user_id: str, track_id: str):
+        self._require_track(track_id)
+        import datetime as dt
+
+        now = self.clock.now()
+        self.catalog.record_play(track_id, dt.datetime.fromtimestamp(now, tz=dt.timezone.utc))
+        return self.store.record_play(user_id, track_id, now=now)
+
+    def list(self, user_id: str, *, limit: int, cursor: str | None, updated_since: float | None) -> LibraryPage:
+        start = decode_cursor(cursor, user_id) if cursor else None
+        entries, last = self.store.page(user_id, limit=limit, start=start, updated_since=updated_since)
+        return LibraryPage(self._decorate(user_id, entries), encode_cursor(last) if last else None)

@@ -1,0 +1,112 @@
+"""MelodyCatalog: Aurora Serverless v2 with the Data API, the migration custom resource; search/library routes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import as_list, function_by_service, resources, role_policy_statements
+
+pytestmark = pytest.mark.infra
+
+DATA_API_ACTIONS = {
+    "rds-data:ExecuteStatement",
+    "rds-data:BatchExecuteStatement",
+    "rds-data:BeginTransaction",
+    "rds-data:CommitTransaction",
+    "rds-data:RollbackTransaction",
+}
+
+
+def _cluster(synth) -> tuple[str, dict]:
+    ((logical_id, cluster),) = resources(synth.catalog, "AWS::RDS::DBCluster").items()
+    return logical_id, cluster
+
+
+def test_cluster_is_serverless_v2_postgres_16_with_data_api(synth):
+    _, cluster = _cluster(synth)
+    props = cluster["Properties"]
+    assert props["Engine"] == "aurora-postgresql" and props["EngineVersion"].startswith("16.")
+    assert props["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 8}
+    assert props["EnableHttpEndpoint"] is True  # the Data API
+    assert props["StorageEncrypted"] is True
+    assert props["EnableIAMDatabaseAuthentication"] is True
+    assert props["DeletionProtection"] is True  # prod
+    assert props["BackupRetentionPeriod"] >= 7
+    assert props["DatabaseName"] == "melody"
+    assert "secretsmanager" in json.dumps(props["MasterUserPassword"])  # generated, never a literal
+    assert cluster["DeletionPolicy"] == "Snapshot"
+    (instance,) = resources(synth.catalog, "AWS::RDS::DBInstance").values()
+    assert instance["Properties"]["DBInstanceClass"] == "db.serverless"
+    assert instance["Properties"]["PubliclyAccessible"] is False
+    secrets = resources(synth.catalog, "AWS::SecretsManager::Secret")
+    assert all(s["DeletionPolicy"] == "Retain" for s in secrets.values())
+
+
+def test_vpc_is_isolated_and_the_cluster_takes_no_ingress(synth):
+    assert resources(synth.catalog, "AWS::EC2::NatGateway") == {}
+    assert resources(synth.catalog, "AWS::EC2::InternetGateway") == {}
+    assert resources(synth.catalog, "AWS::EC2::SecurityGroupIngress") == {}
+    for group in resources(synth.catalog, "AWS::EC2::SecurityGroup").values():
+        assert "SecurityGroupIngress" not in group["Properties"]
+    assert resources(synth.catalog, "AWS::EC2::FlowLog")
+
+
+def test_migrations_custom_resource(synth):
+    from melody_infra.stacks.catalog import migrations_hash
+
+    cluster_id, _ = _cluster(synth)
+    ((_, migration),) = resources(synth.catalog, "Custom::MelodyCatalogMigrations").items()
+    props = migration["Properties"]
+    assert props["MigrationsHash"] == migrations_hash() and len(props["MigrationsHash"]) == 64
+    assert props["Database"] == "melody"
+    assert cluster_id in json.dumps(props["ClusterArn"])
+    assert "AdminSecretAttachment" in json.dumps(props["SecretArn"])  # the secret attached to the cluster
+    # it runs after the writer exists
+    assert any(d.startswith("ClusterWriter") for d in migration["DependsOn"])
+    _, fn = function_by_service(synth.catalog, "melody-catalog-migrate")
+    assert fn["Properties"]["Handler"] == "catalog_migrate.handler"
+    assert "VpcConfig" not in fn["Properties"]  # the Data API is an AWS endpoint: no VPC, no NAT
+    actions = {a for s in role_policy_statements(synth.catalog, fn) for a in as_list(s["Action"])}
+    assert DATA_API_ACTIONS <= actions
+
+
+def test_migrations_hash_follows_the_files(tmp_path):
+    from melody_infra.stacks.catalog import migrations_hash
+
+    (tmp_path / "0001_a.sql").write_text("CREATE TABLE a (x int);")
+    first = migrations_hash(tmp_path)
+    assert migrations_hash(tmp_path) == first
+    (tmp_path / "0002_b.sql").write_text("CREATE TABLE b (x int);")
+    assert migrations_hash(tmp_path) != first
+
+
+def test_provider_secret_starts_empty(synth):
+    synth.catalog.has_resource_properties("AWS::SecretsManager::Secret", {"SecretString": "{}"})
+
+
+@pytest.mark.parametrize("service", ["melody-search", "melody-library"])
+def test_catalog_functions_env_and_data_api_grants(synth, service):
+    _, fn = function_by_service(synth.api, service)
+    env = fn["Properties"]["Environment"]["Variables"]
+    # the names CatalogSettings reads (melody/settings.py)
+    from melody.settings import CatalogSettings
+
+    for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database", "library_table", "search_cache_table"):
+        assert field in CatalogSettings.model_fields
+        assert f"MELODY_{field.upper()}" in env, field
+    assert env["MELODY_CATALOG_DATABASE"] == "melody"
+    statements = role_policy_statements(synth.api, fn)
+    data_api = [s for s in statements if DATA_API_ACTIONS & set(as_list(s["Action"]))]
+    assert {a for s in data_api for a in as_list(s["Action"])} == DATA_API_ACTIONS
+    assert all("ExportsOutputRefCluster" in json.dumps(s["Resource"]) for s in data_api)  # the catalog cluster
+    secret_reads = {
+        json.dumps(s["Resource"]) for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])
+    }
+    assert json.dumps(env["MELODY_CATALOG_SECRET_ARN"]) in secret_reads
+    if service == "melody-search":
+        assert "provider_secret_id" in CatalogSettings.model_fields
+        assert json.dumps(env["MELODY_PROVIDER_SECRET_ID"]) in secret_reads
+    else:
+        assert "MELODY_PROVIDER_SECRET_ID" not in env

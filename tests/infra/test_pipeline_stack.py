@@ -1,0 +1,240 @@
+"""MelodyPipeline: the ASL-built state machine, step functions, upload trigger, DLQ, alarms; audio routes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from melody.local.pipeline import upload_event_pattern
+
+from .helpers import as_list, function_by_service, resources, role_policy_statements
+
+pytestmark = pytest.mark.infra
+
+STEP_SUBSTITUTIONS = {
+    "ProbeFunctionArn": "melody-pipeline-probe",
+    "SeparateFunctionArn": "melody-pipeline-separate",
+    "AnalyseFunctionArn": "melody-pipeline-analyse",
+    "ReuseResultsFunctionArn": "melody-pipeline-reuse",
+    "PersistFunctionArn": "melody-pipeline-persist",
+    "MarkFailedFunctionArn": "melody-pipeline-mark-failed",
+}
+IMAGE_STEPS = {"melody-pipeline-probe": "handler.probe", "melody-pipeline-separate": "handler.separate",
+               "melody-pipeline-analyse": "handler.analyse"}  # fmt: skip
+ZIP_STEPS = {"melody-pipeline-reuse": "handler.reuse", "melody-pipeline-persist": "handler.persist",
+             "melody-pipeline-mark-failed": "handler.mark_failed", "melody-pipeline-trigger": "handler.trigger"}  # fmt: skip
+
+
+def _machine(synth) -> tuple[str, dict]:
+    ((logical_id, machine),) = resources(synth.pipeline, "AWS::StepFunctions::StateMachine").items()
+    return logical_id, machine["Properties"]
+
+
+def _fn_id(synth, service) -> str:
+    return function_by_service(synth.pipeline, service)[0]
+
+
+def test_state_machine_is_the_asl_file_with_substitutions(synth):
+    from melody_infra.paths import REPO_ROOT
+
+    _, props = _machine(synth)
+    assert props["StateMachineType"] == "STANDARD"
+    definition = json.loads(props["DefinitionString"])
+    asl = json.loads((REPO_ROOT / "statemachines" / "audio_pipeline.asl.json").read_text())
+    assert definition.pop("TimeoutSeconds") == 3600  # added: the file sets none
+    assert definition == asl  # otherwise the file as is, placeholders included
+    assert props["DefinitionSubstitutions"] == {
+        key: {"Fn::GetAtt": [_fn_id(synth, service), "Arn"]} for key, service in STEP_SUBSTITUTIONS.items()
+    }
+
+
+def test_state_machine_logs_all_and_traces(synth):
+    _, props = _machine(synth)
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    logging = props["LoggingConfiguration"]
+    assert logging["Level"] == "ALL" and logging["IncludeExecutionData"] is True
+    log_group_id = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert resources(synth.pipeline, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["RetentionInDays"] == 365
+
+
+def test_state_machine_role_invokes_exactly_the_six_steps(synth):
+    _, props = _machine(synth)
+    role_id = props["RoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for p in resources(synth.pipeline, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    invokes = [s for s in statements if "lambda:InvokeFunction" in as_list(s["Action"])]
+    targets = {json.dumps(r, sort_keys=True) for s in invokes for r in as_list(s["Resource"])}
+    assert targets == {
+        json.dumps({"Fn::GetAtt": [_fn_id(synth, svc), "Arn"]}, sort_keys=True) for svc in STEP_SUBSTITUTIONS.values()
+    }
+    trigger_id = _fn_id(synth, "melody-pipeline-trigger")
+    assert trigger_id not in json.dumps(invokes)
+
+
+def test_heavy_steps_are_one_container_image_and_light_ones_zip(synth):
+    images = set()
+    for service, cmd in IMAGE_STEPS.items():
+        _, fn = function_by_service(synth.pipeline, service)
+        props = fn["Properties"]
+        assert props["PackageType"] == "Image" and "Layers" not in props and "Runtime" not in props
+        assert props["ImageConfig"] == {"Command": [cmd]}
+        assert props["Architectures"] == ["arm64"]
+        images.add(json.dumps(props["Code"]["ImageUri"], sort_keys=True))
+        assert props["MemorySize"] >= 3008 and props["EphemeralStorage"]["Size"] >= 2048
+    assert len(images) == 1  # one image, the step picked by CMD
+    for service, handler in ZIP_STEPS.items():
+        _, fn = function_by_service(synth.pipeline, service)
+        props = fn["Properties"]
+        assert props["Handler"] == handler and props["Runtime"] == "python3.11" and len(props["Layers"]) == 2
+
+
+def test_separate_and_analyse_sizing(synth):
+    separate = function_by_service(synth.pipeline, "melody-pipeline-separate")[1]["Properties"]
+    analyse = function_by_service(synth.pipeline, "melody-pipeline-analyse")[1]["Properties"]
+    for props in (separate, analyse):
+        assert 3008 <= props["MemorySize"] <= 10240
+    assert separate["Timeout"] == 900
+    assert separate["EphemeralStorage"]["Size"] >= 2048
+
+
+def test_step_environment(synth):
+    for service in [*IMAGE_STEPS, *ZIP_STEPS]:
+        _, fn = function_by_service(synth.pipeline, service)
+        env = fn["Properties"]["Environment"]["Variables"]
+        for key in ("MELODY_JOBS_TABLE", "MELODY_RESULTS_TABLE", "MELODY_UPLOADS_BUCKET", "MELODY_MEDIA_BUCKET"):
+            assert key in env, (service, key)
+        assert env["MELODY_WORK_DIR"] == "/tmp"
+        assert env["POWERTOOLS_SERVICE_NAME"] == service
+        assert fn["Properties"]["TracingConfig"] == {"Mode": "Active"}
+        if service == "melody-pipeline-trigger":
+            assert env["MELODY_STATE_MACHINE_ARN"] == {"Ref": _machine(synth)[0]}
+        else:
+            assert "MELODY_STATE_MACHINE_ARN" not in env
+
+
+def _actions(statements) -> set[str]:
+    return {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+
+
+def test_step_grants_are_scoped(synth):
+    for service in IMAGE_STEPS:
+        _, fn = function_by_service(synth.pipeline, service)
+        statements = role_policy_statements(synth.pipeline, fn)
+        actions = _actions(statements)
+        assert {"s3:GetObject", "s3:PutObject", "dynamodb:PutItem", "dynamodb:GetItem"} <= actions
+        assert not any(a.endswith("*") and a.startswith("s3:") for a in actions)
+        assert "s3:DeleteObject" not in actions and "states:StartExecution" not in actions
+        uploads = [s for s in statements if s.get("Sid") == "ReadUploads"]
+        assert uploads and uploads[0]["Action"] == "s3:GetObject"
+        assert json.dumps(uploads[0]["Resource"]).endswith('"/uploads/*"]]}')
+
+
+def test_trigger_may_start_the_machine_and_read_uploads_only(synth):
+    machine_id, _ = _machine(synth)
+    _, fn = function_by_service(synth.pipeline, "melody-pipeline-trigger")
+    statements = role_policy_statements(synth.pipeline, fn)
+    starts = [s for s in statements if "states:StartExecution" in as_list(s["Action"])]
+    assert starts and all(s["Resource"] == {"Ref": machine_id} for s in starts)
+    actions = _actions(statements)
+    assert "s3:PutObject" not in actions and {"dynamodb:GetItem", "dynamodb:UpdateItem"} <= actions
+
+
+def test_upload_rule_uses_the_shared_pattern_with_retries_and_dlq(synth):
+    ((_, rule),) = resources(synth.pipeline, "AWS::Events::Rule").items()
+    props = rule["Properties"]
+    bucket = props["EventPattern"]["detail"]["bucket"]["name"][0]
+    assert "UploadsBucket" in json.dumps(bucket)  # the MelodyData uploads bucket (an import)
+    assert props["EventPattern"] == upload_event_pattern(bucket)
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [_fn_id(synth, "melody-pipeline-trigger"), "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    queue = resources(synth.pipeline, "AWS::SQS::Queue")[dlq_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    synth.pipeline.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": dlq_id}],
+            "PolicyDocument": {
+                "Statement": [
+                    {"Effect": "Deny", "Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                     "Principal": {"AWS": "*"}, "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}},
+                    {"Effect": "Allow", "Action": "sqs:SendMessage", "Principal": {"Service": "events.amazonaws.com"},
+                     "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id(synth), "Arn"]}}},
+                     "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}},
+                ],
+                "Version": "2012-10-17",
+            },
+        },
+    )  # fmt: skip
+
+
+def rule_id(synth) -> str:
+    (logical_id,) = resources(synth.pipeline, "AWS::Events::Rule")
+    return logical_id
+
+
+def test_alarms_on_failed_and_timed_out_executions_and_dead_letters(synth):
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()}
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible"}
+    (topic_id,) = resources(synth.pipeline, "AWS::SNS::Topic")
+    for alarm in alarms.values():
+        assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    topic = resources(synth.pipeline, "AWS::SNS::Topic")[topic_id]["Properties"]
+    assert "KmsMasterKeyId" in topic
+
+
+def test_uploads_bucket_cors_allows_browser_post_from_the_web_origin(synth):
+    synth.data.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "CorsConfiguration": {
+                "CorsRules": [
+                    {
+                        "AllowedMethods": ["POST"],
+                        "AllowedOrigins": ["https://melody.example.com"],
+                        "AllowedHeaders": ["*"],
+                        "ExposedHeaders": ["ETag", "Location"],
+                        "Id": "browser-presigned-post",
+                        "MaxAge": 3000,
+                    }
+                ]
+            }
+        },
+    )
+
+
+def test_audio_api_function_env_and_grants(synth):
+    _, fn = function_by_service(synth.api, "melody-audio")
+    env = fn["Properties"]["Environment"]["Variables"]
+    for key in ("MELODY_JOBS_TABLE", "MELODY_RESULTS_TABLE", "MELODY_UPLOADS_BUCKET", "MELODY_MEDIA_BUCKET"):
+        assert key in env
+    assert "ImportValue" in json.dumps(env["MELODY_STATE_MACHINE_ARN"])  # from MelodyPipeline
+    statements = role_policy_statements(synth.api, fn)
+    by_sid = {s.get("Sid"): s for s in statements}
+    assert by_sid["PresignUploads"]["Action"] == "s3:PutObject"
+    assert json.dumps(by_sid["PresignUploads"]["Resource"]).endswith('"/uploads/*"]]}')
+    assert by_sid["PresignDownloads"]["Action"] == "s3:GetObject"
+    starts = [s for s in statements if "states:StartExecution" in as_list(s["Action"])]
+    assert starts and all(s["Resource"] == env["MELODY_STATE_MACHINE_ARN"] for s in starts)
+
+
+def test_pipeline_image_is_staged_not_built(synth):
+    """Synth stages the reduced Docker context and records the image; the CLI builds it at deploy time."""
+    manifest = json.loads((synth.outdir / f"{synth.melody.pipeline.artifact_id}.assets.json").read_text())
+    (image,) = manifest["dockerImages"].values()
+    assert image["source"]["dockerFile"] == "infra/docker/pipeline.Dockerfile"
+    assert image["source"]["platform"] == "linux/arm64"
+    staged = synth.outdir / image["source"]["directory"]
+    files = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
+    assert {"pyproject.toml", "README.md", "functions/pipeline/handler.py", "infra/docker/pipeline.Dockerfile"} <= files
+    assert any(f.startswith("layers/audio/python/melody_audio/") for f in files)
+    assert any(f.startswith("layers/shared/python/melody/") for f in files)
+    assert not any(f.startswith((".venv/", "tests/", "web/", "cdk.out/", ".git/")) for f in files)
+    assert not any("__pycache__" in f for f in files)
