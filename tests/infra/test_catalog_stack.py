@@ -110,3 +110,13 @@ def test_catalog_functions_env_and_data_api_grants(synth, service):
         assert json.dumps(env["MELODY_PROVIDER_SECRET_ID"]) in secret_reads
     else:
         assert "MELODY_PROVIDER_SECRET_ID" not in env
+
+
+@pytest.mark.parametrize("service", ["melody-search", "melody-library"])
+def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(synth, service):
+    _, function = function_by_service(synth.api, service)
+    assert "MELODY_JOBS_TABLE" in function["Properties"]["Environment"]["Variables"]
+    jobs_statements = [s for s in role_policy_statements(synth.api, function) if "JobsTable" in json.dumps(s["Resource"])]
+    actions = {a for s in jobs_statements for a in as_list(s["Action"])}
+    assert "dynamodb:Query" in actions
+    assert not {a for a in actions if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))}

@@ -262,6 +262,8 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
         "MELODY_CATALOG_DATABASE": catalog.database_name,
         "MELODY_LIBRARY_TABLE": data.tables["library_table"].table_name,
         "MELODY_SEARCH_CACHE_TABLE": data.tables["search_cache_table"].table_name,
+        # Read-only: the caller's instrumental status per track comes from their conversion jobs.
+        "MELODY_JOBS_TABLE": data.tables["jobs_table"].table_name,
     }
     search = api.add_lambda_route_group(
         "search",
@@ -287,4 +289,16 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
             ),
         },
     )
+    for fn in (search, library):
+        data.tables["jobs_table"].grant_read_data(fn.role)
+        jobs_ref = nag_ref(data.tables["jobs_table"].table_arn, producer=data, consumer=fn)
+        acknowledge(
+            fn.role,
+            {
+                f"AwsSolutions-IAM5[Resource::{jobs_ref}/index/*]": (
+                    "Read-only on the jobs table's by_user GSI, to show the caller's instrumental status per "
+                    "track; the wildcard stays inside this one table."
+                ),
+            },
+        )
     return {"search": search, "library": library}
