@@ -1,0 +1,68 @@
+"""``POST /audio/convert-to-instrumental`` for a catalog track with audio, and the library's
+instrumental status following the caller's job (the pipeline runs locally over moto)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.songs import song_wav
+
+pytestmark = pytest.mark.integration
+
+TUM_HI_HO = "trk_722773a7d7ce"
+KOLAVERI = "trk_6a39cf47406f"
+
+
+@pytest.fixture()
+def jobs(client, container, catalog_executor, tmp_path):
+    from melody.adapters.catalog.track_audio import CatalogTrackAudio
+    from melody.adapters.workflow import LocalWorkflowStarter
+    from melody.jobs.container import JobsServices
+    from melody.local.pipeline import STATE_MACHINE, build_runner
+
+    settings = container.settings.model_copy(update={"work_dir": tmp_path})
+    services = JobsServices(
+        settings, workflow=object(), track_audio=CatalogTrackAudio(catalog_executor, settings.media_bucket)
+    )
+    runner = build_runner(services.steps, sleep=lambda _s: None)
+    services._workflow = LocalWorkflowStarter(runner, STATE_MACHINE)
+    client.app.state.jobs_services = services
+    key = f"catalog/{TUM_HI_HO}/original.wav"
+    services.storage._client.put_object(Bucket=settings.media_bucket, Key=key, Body=song_wav(5, seed=21), ContentType="audio/wav")
+    from melody.adapters.catalog.repository import CatalogRepository
+
+    CatalogRepository(catalog_executor).set_audio_asset(TUM_HI_HO, key, fmt="wav")
+    yield services
+    runner.shutdown()
+
+
+def test_convert_a_catalog_track_and_see_it_in_the_library(client, user_headers, jobs):
+    me = user_headers()
+    assert client.put(f"/api/v1/library/{TUM_HI_HO}", headers=me).json()["instrumental_status"] == "none"
+
+    started = client.post("/api/v1/audio/convert-to-instrumental", json={"track_id": TUM_HI_HO}, headers=me)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    deadline = time.monotonic() + 120
+    while (status := client.get(f"/api/v1/audio/conversion-status/{job_id}", headers=me).json())["status"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert status["status"] == "succeeded" and status["track_id"] == TUM_HI_HO
+    items = client.get("/api/v1/library", headers=me).json()["items"]
+    assert [i["instrumental_status"] for i in items if i["track_id"] == TUM_HI_HO] == ["completed"]
+
+    # Another user sees neither the job nor the status.
+    other = user_headers()
+    assert client.get(f"/api/v1/audio/conversion-status/{job_id}", headers=other).status_code == 404
+    client.put(f"/api/v1/library/{TUM_HI_HO}", headers=other)
+    theirs = client.get("/api/v1/library", headers=other).json()["items"]
+    assert [i["instrumental_status"] for i in theirs] == ["none"]
+
+
+def test_a_track_without_audio_cannot_be_converted(client, user_headers, jobs):
+    response = client.post("/api/v1/audio/convert-to-instrumental", json={"track_id": KOLAVERI}, headers=user_headers())
+    assert response.status_code == 404 and response.json()["error"]["code"] == "track_audio_not_found"
+    bad = client.post("/api/v1/audio/convert-to-instrumental", json={"track_id": "../x"}, headers=user_headers())
+    assert bad.status_code == 422
