@@ -11,7 +11,7 @@ from tests.support.songs import song_wav
 
 pytestmark = pytest.mark.integration
 
-TUM_HI_HO = "trk_722773a7d7ce"
+SUN_RAHA_HAI = "trk_9d4e756063a8"  # used by no other test: it gains an audio asset here
 KOLAVERI = "trk_6a39cf47406f"
 
 
@@ -29,34 +29,35 @@ def jobs(client, container, catalog_executor, tmp_path):
     runner = build_runner(services.steps, sleep=lambda _s: None)
     services._workflow = LocalWorkflowStarter(runner, STATE_MACHINE)
     client.app.state.jobs_services = services
-    key = f"catalog/{TUM_HI_HO}/original.wav"
+    key = f"catalog/{SUN_RAHA_HAI}/original.wav"
     services.storage._client.put_object(Bucket=settings.media_bucket, Key=key, Body=song_wav(5, seed=21), ContentType="audio/wav")
     from melody.adapters.catalog.repository import CatalogRepository
 
-    CatalogRepository(catalog_executor).set_audio_asset(TUM_HI_HO, key, fmt="wav")
+    CatalogRepository(catalog_executor).set_audio_asset(SUN_RAHA_HAI, key, fmt="wav")
     yield services
     runner.shutdown()
+    catalog_executor.execute("DELETE FROM audio_assets WHERE track_id = :track_id", {"track_id": SUN_RAHA_HAI})
 
 
 def test_convert_a_catalog_track_and_see_it_in_the_library(client, user_headers, jobs):
     me = user_headers()
-    assert client.put(f"/api/v1/library/{TUM_HI_HO}", headers=me).json()["instrumental_status"] == "none"
+    assert client.put(f"/api/v1/library/{SUN_RAHA_HAI}", headers=me).json()["instrumental_status"] == "none"
 
-    started = client.post("/api/v1/audio/convert-to-instrumental", json={"track_id": TUM_HI_HO}, headers=me)
+    started = client.post("/api/v1/audio/convert-to-instrumental", json={"track_id": SUN_RAHA_HAI}, headers=me)
     assert started.status_code == 202, started.text
     job_id = started.json()["job_id"]
     deadline = time.monotonic() + 120
     while (status := client.get(f"/api/v1/audio/conversion-status/{job_id}", headers=me).json())["status"] not in ("succeeded", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.3)
-    assert status["status"] == "succeeded" and status["track_id"] == TUM_HI_HO
+    assert status["status"] == "succeeded" and status["track_id"] == SUN_RAHA_HAI
     items = client.get("/api/v1/library", headers=me).json()["items"]
-    assert [i["instrumental_status"] for i in items if i["track_id"] == TUM_HI_HO] == ["completed"]
+    assert [i["instrumental_status"] for i in items if i["track_id"] == SUN_RAHA_HAI] == ["completed"]
 
     # Another user sees neither the job nor the status.
     other = user_headers()
     assert client.get(f"/api/v1/audio/conversion-status/{job_id}", headers=other).status_code == 404
-    client.put(f"/api/v1/library/{TUM_HI_HO}", headers=other)
+    client.put(f"/api/v1/library/{SUN_RAHA_HAI}", headers=other)
     theirs = client.get("/api/v1/library", headers=other).json()["items"]
     assert [i["instrumental_status"] for i in theirs] == ["none"]
 

@@ -10,6 +10,8 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from melody.adapters.dynamodb.binding import bind_model
+from melody.adapters.dynamodb.binding import conditional_failed as _failed_condition
 from melody.jobs.models import AudioResult, Job
 from melody.settings import CommonSettings
 
@@ -47,12 +49,8 @@ class ResultModel(Model):
 
 
 def bind_job_models(settings: CommonSettings) -> None:
-    for model, table in ((JobModel, settings.jobs_table), (ResultModel, settings.results_table)):
-        model.Meta.table_name = table
-        model.Meta.region = settings.aws_region
-        model.Meta.host = settings.dynamodb_endpoint_url
-        model._connection = None
-    JobsByUser.Meta.model = JobModel
+    bind_model(JobModel, settings.jobs_table, settings)
+    bind_model(ResultModel, settings.results_table, settings)
 
 
 _TOP_LEVEL = {"job_id", "user_id", "created_at", "status", "progress", "stage", "stage_timings"}
@@ -86,10 +84,6 @@ def _from_item(item: JobModel) -> Job:
             "stage_timings": {k: float(v) for k, v in timings.items()},
         }
     )
-
-
-def _failed_condition(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 class DynamoJobStore:

@@ -16,6 +16,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from melody.adapters.dynamodb.binding import bind_model, conditional_failed
 from melody.library.service import LibraryEntry
 from melody.settings import CommonSettings
 
@@ -58,12 +59,7 @@ class LibraryItemModel(Model):
 
 
 def bind_library_model(settings: CommonSettings) -> None:
-    LibraryItemModel.Meta.table_name = settings.library_table
-    LibraryItemModel.Meta.region = settings.aws_region
-    LibraryItemModel.Meta.host = settings.dynamodb_endpoint_url
-    LibraryItemModel._connection = None
-    for index in (LibraryItemModel.by_added, LibraryItemModel.by_updated):
-        index._connection = None
+    bind_model(LibraryItemModel, settings.library_table, settings)
 
 
 def _entry(item: LibraryItemModel) -> LibraryEntry:
@@ -95,7 +91,7 @@ class DynamoLibraryStore:
             )
             return _entry(item), True
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise
         return _entry(LibraryItemModel.get(user_id, track_id, consistent_read=True)), False
 
@@ -111,7 +107,7 @@ class DynamoLibraryStore:
                 condition=LibraryItemModel.added_at.exists(),
             )
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -129,7 +125,7 @@ class DynamoLibraryStore:
                 condition=LibraryItemModel.added_at.exists(),
             )
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return None
             raise
         return _entry(item)

@@ -11,6 +11,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.models import Model
 
+from melody.adapters.dynamodb.binding import bind_model
 from melody.settings import CommonSettings
 
 
@@ -78,7 +79,4 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
 def bind_models(settings: CommonSettings) -> None:
     """Point every model at the configured table, region and (locally) endpoint."""
     for model, field in _BINDINGS:
-        model.Meta.table_name = getattr(settings, field)
-        model.Meta.region = settings.aws_region
-        model.Meta.host = settings.dynamodb_endpoint_url
-        model._connection = None  # drop a connection bound to a previous endpoint
+        bind_model(model, getattr(settings, field), settings)

@@ -9,12 +9,9 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from melody.adapters.dynamodb.binding import conditional_failed as _conditional_failed
 from melody.adapters.dynamodb.models import OtpChallengeModel, RateLimitModel, RefreshTokenModel, UserModel
 from melody.domain.models import OtpChallenge, Preferences, RefreshTokenRecord, User
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _ts(epoch: float) -> datetime:

@@ -20,10 +20,9 @@ class SearchCacheModel(Model):
 
 
 def bind_search_cache_model(settings: Any) -> None:
-    SearchCacheModel.Meta.table_name = settings.search_cache_table
-    SearchCacheModel.Meta.region = settings.aws_region
-    SearchCacheModel.Meta.host = settings.dynamodb_endpoint_url
-    SearchCacheModel._connection = None
+    from melody.adapters.dynamodb.binding import bind_model
+
+    bind_model(SearchCacheModel, settings.search_cache_table, settings)
 
 
 class DynamoSearchCache:
