@@ -26,7 +26,7 @@ run: install
 
 ## Everything CI runs: system packages if missing, PostgreSQL, then every test layer.
 test: system-deps install postgres
-	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest tests
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest tests/unit tests/integration tests/infra tests/e2e
 
 test-unit: install
 	$(PY) -m pytest tests/unit

@@ -185,10 +185,17 @@ def api_tokens(melody_server: MelodyServer) -> dict:
     return melody_server.login_api(random_phone())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    # Package scope: Playwright's sync API keeps an event loop running on the main thread while
+    # it lives, which breaks asyncio.run() in any test collected after this package.
+    if os.environ.get("CI"):  # CI installs both: a missing browser must fail, not skip
+        from playwright import sync_api
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"Chromium not found at {CHROMIUM}")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
