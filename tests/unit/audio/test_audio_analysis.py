@@ -53,6 +53,40 @@ def test_key_of_a_chord_progression(synth, tonic, mode):
     assert k.camelot == keymod.camelot(tonic, mode) and 0.0 <= k.confidence <= 1.0
 
 
+def _loop(chords, seconds=16.0, seg=2.0):
+    """Block triads (C4 octave) with the root in the bass (C2 octave), ``seg`` seconds each."""
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    out = np.zeros(n)
+    for i in range(int(seconds / seg)):
+        root, minor = chords[i % len(chords)]
+        a, b = int(i * seg * SR), int((i + 1) * seg * SR)
+        tt = t[a:b] - t[a]
+        env = np.exp(-tt * 1.2) * np.minimum(1, tt / 0.01)
+        for m in (60 + root, 60 + root + (3 if minor else 4), 60 + root + 7, 36 + root):
+            f = 440 * 2 ** ((m - 69) / 12)
+            for h in range(1, 5):
+                out[a:b] += env * np.sin(2 * np.pi * f * h * tt) / h ** 1.5
+    out = out / np.abs(out).max() * 0.6
+    return np.stack([out, out]).astype(np.float32)
+
+
+def test_key_of_an_aeolian_loop_is_the_minor_key_not_its_relative_major():
+    # i-VII-VI-VII in E minor (Em D C D), one chord per 2 s bar: the scale is G major's and D is
+    # the most frequent chord, but the loop opens on (and keeps returning to) Em
+    k = ma.analyse(Audio(_loop([(4, True), (2, False), (0, False), (2, False)]), SR)).key
+    assert (k.tonic, k.mode, k.camelot) == ("E", "minor", "9A")
+
+
+def test_key_scores_cover_24_keys_and_silence_is_neutral():
+    x = _loop([(7, False), (0, False), (2, False), (7, False)]).mean(axis=0)
+    from melody_audio._dsp import resample
+    k = keymod.key(resample(x, SR, keymod.SR), keymod.SR)
+    assert k.scores.shape == (24,) and (k.tonic, k.mode) == ("G", "major") and 0.0 <= k.confidence <= 1.0
+    silent = keymod.key(np.zeros(keymod.SR * 3, dtype=np.float32), keymod.SR)
+    assert (silent.tonic, silent.mode, silent.confidence) == ("C", "major", 0.0)
+
+
 def test_loudness_of_a_stereo_sine_matches_bs1770(synth):
     # a 1 kHz sine of peak A in both channels reads 20*log10(A) LUFS (K-weighting ~0 dB at 1 kHz)
     x = synth.tone(997.0, seconds=5.0, amp=0.1)

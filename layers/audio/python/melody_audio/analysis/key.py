@@ -1,14 +1,40 @@
 """Musical key (tonic, mode) with confidence, Camelot and Open Key notation.
 
-Method: a pitch-class profile (chroma) is accumulated from spectral *peaks* of a
-high-resolution STFT (11.025 kHz, 372 ms window, 2.7 Hz bins) between 55 Hz and 2 kHz, each
-peak credited to its nearest equal-tempered semitone with a triangular weight (tuning is
-estimated first from the peaks' deviation from A440).  Frames are log-compressed and
-normalised so that loud passages do not dominate, and a separate bass chroma (55–220 Hz) is
-kept because the bass most often states the tonic.  The profile is correlated with the 24
-rotated key templates (Krumhansl & Kessler 1982 probe-tone profiles blended with
-Temperley 1999's "What's key for key?" profiles; the Krumhansl–Schmuckler algorithm,
-Krumhansl 1990) and the best key wins; confidence is the margin to the runner-up.
+Method (numpy only, ~10 ms CPU per minute of audio at 11.025 kHz):
+
+1. **Frame chroma from spectral peaks.**  A high-resolution STFT (11.025 kHz, 372 ms window,
+   93 ms hop, 2.7 Hz bins) between 55 Hz and 2 kHz; only local spectral *peaks* above twice the
+   frame median count (drums and noise have few stable peaks), each credited to its nearest
+   equal-tempered semitone with a triangular weight after a global tuning estimate (circular
+   mean of the peaks' deviation from A440).  Per-frame log compression/normalisation keeps loud
+   passages from dominating.  A bass chroma (peaks below 220 Hz) is kept per frame too, because
+   the bass most often states chord roots and the tonic.
+2. **Global profile fit** (Krumhansl–Schmuckler): the summed chroma and bass chroma are correlated
+   with the 24 rotated key profiles -- Krumhansl & Kessler's probe-tone profiles (Krumhansl 1990,
+   *Cognitive Foundations of Musical Pitch*) blended with Temperley's (1999, "What's key for key?
+   The Krumhansl–Schmuckler key-finding algorithm reconsidered", *Music Perception* 17(1)).
+   A pitch-class profile alone cannot separate relative keys (C major / A minor share the
+   scale), which was the main error of the previous version.
+3. **Chord-function evidence.**  Half-second blocks are matched against the 24 major/minor triads
+   (chroma templates plus a bass-root bonus, soft-maxed into chord posteriors), as in
+   template-based chord recognition (Fujishima 1999, "Realtime chord recognition of musical
+   sound", ICMC).  The chord histogram is scored against the diatonic function weights of each
+   key, with the tonic triad weighted highest and the other functions in the order of their
+   frequency in rock/pop harmony (I > IV, V > vi > ii for major; i > iv, VI, VII, V > III, v for
+   minor; de Clercq & Temperley 2011, "A corpus analysis of rock harmony", *Popular Music* 30(1)).
+   Modal loops such as i–VII–VI–VII are then read in the minor key whose tonic chord they
+   contain instead of the relative major suggested by the scale.
+4. **Opening tonic cue.**  Music very often opens on the tonic; Longuet-Higgins & Steedman
+   (1971, "On interpreting Bach", *Machine Intelligence* 6) break ties between candidate keys
+   with exactly this "tonic–dominant rule" on the first note.  Here the triad fit and the bass
+   pitch class of the first 2.5 s of tonal content are added as tonic evidence; this is what
+   decides between relative major and minor when the harmony is otherwise symmetric.  A final-
+   cadence cue was tried and left out: excerpts and fade-outs end mid-progression, and it lowered
+   the score on the tuning tracks.
+
+The four terms are summed with fixed weights (tuned on the benchmark's tuning seeds 0–149 only,
+never on the held-out seeds 1000+); the best of the 24 keys wins.  Confidence combines the
+margin to the runner-up with the absolute profile fit.
 """
 
 from __future__ import annotations
@@ -21,7 +47,11 @@ from .._dsp import stft
 
 SR = 11025
 N_FFT = 4096
-HOP = 2048
+HOP = 1024
+BLOCK = 5  # frames per chord block (~0.46 s)
+OPENING_S = 2.5  # seconds of tonal content used for the opening-tonic cue
+# weights of the four evidence terms (tuned on seeds 0-149 of benchmarks/audio_fixtures.py)
+W_PROFILE, W_BASS_PROFILE, W_CHORDS, W_OPEN_TRIAD, W_OPEN_BASS = 0.3, 0.35, 2.0, 2.0, 1.0
 
 PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
@@ -38,6 +68,33 @@ def _z(v):
 
 MAJOR = _z(_z(KK_MAJOR) + _z(TEMPERLEY_MAJOR))
 MINOR = _z(_z(KK_MINOR) + _z(TEMPERLEY_MINOR))
+PROFILES = np.array([np.roll(MAJOR, k) for k in range(12)] + [np.roll(MINOR, k) for k in range(12)])
+
+# 24 triads: index root for C..B major, 12+root for minor (same layout as the 24 keys)
+_MAJ_TRIAD = np.zeros(12)
+_MAJ_TRIAD[[0, 4, 7]] = 1.0
+_MIN_TRIAD = np.zeros(12)
+_MIN_TRIAD[[0, 3, 7]] = 1.0
+TRIADS = np.array([np.roll(_MAJ_TRIAD, k) for k in range(12)] + [np.roll(_MIN_TRIAD, k) for k in range(12)])
+_TRIADS_N = TRIADS / np.linalg.norm(TRIADS, axis=1, keepdims=True)
+
+
+def _function_weights(table: dict) -> np.ndarray:
+    w = np.zeros(24)
+    for (offset, minor), v in table.items():
+        w[12 * minor + offset] = v
+    return w
+
+
+# chord (root offset from the tonic, minor?) -> weight; tonic first, then by frequency in pop/rock
+MAJOR_FUNCTIONS = _function_weights({(0, 0): 1.0, (5, 0): 0.55, (7, 0): 0.55, (9, 1): 0.4, (2, 1): 0.3,
+                                     (4, 1): 0.2, (10, 0): 0.15})
+MINOR_FUNCTIONS = _function_weights({(0, 1): 1.0, (5, 1): 0.5, (7, 1): 0.3, (7, 0): 0.45, (8, 0): 0.45,
+                                     (10, 0): 0.45, (3, 0): 0.35})
+# KEY_CHORD[k, c]: weight of chord c in key k
+_c = np.arange(24)
+KEY_CHORD = np.array([MAJOR_FUNCTIONS[(_c % 12 - k) % 12 + 12 * (_c // 12)] for k in range(12)]
+                     + [MINOR_FUNCTIONS[(_c % 12 - k) % 12 + 12 * (_c // 12)] for k in range(12)])
 
 
 @dataclass
@@ -71,18 +128,24 @@ def open_key(tonic: str, mode: str) -> str:
     return f"{number}{'d' if mode == 'major' else 'm'}"
 
 
-def chroma_features(x: np.ndarray, sr: int = SR):
-    """Return (chroma 12, bass chroma 12) profiles of a mono signal at ``SR``."""
+def frame_chroma(x: np.ndarray, sr: int = SR):
+    """Per-frame (chroma, bass chroma, frame energy): arrays (frames, 12), (frames, 12), (frames,)."""
     mag = np.abs(stft(x, N_FFT, HOP))  # (frames, bins)
+    n_frames = mag.shape[0]
     freqs = np.arange(mag.shape[1]) * sr / N_FFT
     band = (freqs >= 55.0) & (freqs <= 2000.0)
     m = mag[:, band]
     f = freqs[band]
+    energy = np.sqrt(np.einsum("tf,tf->t", m, m))
     # spectral peaks only (local maxima above the frame's median level): ignores noise/drums
     peak = (m[:, 1:-1] > m[:, :-2]) & (m[:, 1:-1] >= m[:, 2:])
     peak &= m[:, 1:-1] > 2.0 * np.median(m, axis=1, keepdims=True)
     t_idx, b_idx = np.nonzero(peak)
     b_idx = b_idx + 1
+    chroma = np.zeros((n_frames, 12))
+    bass_chroma = np.zeros((n_frames, 12))
+    if t_idx.size == 0:
+        return chroma, bass_chroma, energy
     # parabolic interpolation of the peak frequency
     a, b, c = m[t_idx, b_idx - 1], m[t_idx, b_idx], m[t_idx, b_idx + 1]
     den = a - 2 * b + c
@@ -98,42 +161,78 @@ def chroma_features(x: np.ndarray, sr: int = SR):
     nearest = np.round(midi)
     weight = np.clip(1.0 - 2.0 * np.abs(midi - nearest), 0.0, 1.0)
     # per-frame log compression and normalisation
-    frame_norm = np.zeros(mag.shape[0])
+    frame_norm = np.zeros(n_frames)
     np.add.at(frame_norm, t_idx, amp)
     val = np.log1p(100.0 * amp / (frame_norm[t_idx] + 1e-9)) * weight
     pc = nearest.astype(int) % 12
-    chroma = np.bincount(pc, weights=val, minlength=12)
+    np.add.at(chroma, (t_idx, pc), val)
     bass = pf < 220.0
-    bass_chroma = np.bincount(pc[bass], weights=val[bass], minlength=12)
-    return chroma, bass_chroma
+    np.add.at(bass_chroma, (t_idx[bass], pc[bass]), val[bass])
+    return chroma, bass_chroma, energy
 
 
-def key_scores(chroma: np.ndarray, bass_chroma: np.ndarray, bass_weight: float = 0.35) -> np.ndarray:
-    """Correlations for the 24 keys: index pc for C..B major, 12+pc for minor."""
-    scores = np.zeros(24)
+def chroma_features(x: np.ndarray, sr: int = SR):
+    """Return (chroma 12, bass chroma 12) profiles of a mono signal at ``SR``."""
+    chroma, bass_chroma, _ = frame_chroma(x, sr)
+    return chroma.sum(axis=0), bass_chroma.sum(axis=0)
+
+
+def key_scores(chroma: np.ndarray, bass_chroma: np.ndarray, bass_weight: float = W_BASS_PROFILE / W_PROFILE) -> np.ndarray:
+    """Profile correlations for the 24 keys: index pc for C..B major, 12+pc for minor."""
     c = _z(chroma)
     bc = _z(bass_chroma) if bass_chroma.sum() > 0 else np.zeros(12)
-    for pc in range(12):
-        for mi, prof in enumerate((MAJOR, MINOR)):
-            p = np.roll(prof, pc)
-            s = float(np.dot(c, p) / 12.0)
-            s += bass_weight * float(np.dot(bc, p) / 12.0)
-            scores[mi * 12 + pc] = s
-    return scores
+    return PROFILES @ c / 12.0 + bass_weight * (PROFILES @ bc / 12.0)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / (v.sum() + 1e-12)
+
+
+def chord_histogram(chroma: np.ndarray, bass_chroma: np.ndarray, beta: float = 20.0, bass_bonus: float = 0.5):
+    """Soft triad posteriors per ~0.5 s block, summed over time and normalised (24,)."""
+    nb = chroma.shape[0] // BLOCK
+    if nb == 0:
+        return np.zeros(24)
+    cb = chroma[: nb * BLOCK].reshape(nb, BLOCK, 12).sum(axis=1)
+    bb = bass_chroma[: nb * BLOCK].reshape(nb, BLOCK, 12).sum(axis=1)
+    norm = np.linalg.norm(cb, axis=1, keepdims=True)
+    fit = (cb / (norm + 1e-9)) @ _TRIADS_N.T
+    fit += bass_bonus * np.tile(bb / (np.linalg.norm(bb, axis=1, keepdims=True) + 1e-9), 2)  # root in the bass
+    p = np.exp(beta * (fit - fit.max(axis=1, keepdims=True)))
+    p /= p.sum(axis=1, keepdims=True)
+    p *= (norm[:, 0] > 0)[:, None]
+    return _unit(p.sum(axis=0))
+
+
+def all_scores(chroma: np.ndarray, bass_chroma: np.ndarray, energy: np.ndarray):
+    """(total scores (24,), profile-fit scores (24,)) from per-frame features."""
+    g, gb = chroma.sum(axis=0), bass_chroma.sum(axis=0)
+    prof = PROFILES @ _z(g) / 12.0
+    bprof = PROFILES @ _z(gb) / 12.0 if gb.sum() > 0 else np.zeros(24)
+    chords = KEY_CHORD @ chord_histogram(chroma, bass_chroma)
+    # opening: the first OPENING_S seconds after the first frame with tonal energy
+    active = np.nonzero(energy > 0.05 * energy.max())[0] if energy.size and energy.max() > 0 else np.zeros(0, int)
+    t0 = int(active[0]) if active.size else 0
+    n = max(1, int(round(OPENING_S * SR / HOP)))
+    open_triad = TRIADS @ _unit(chroma[t0:t0 + n].sum(axis=0))
+    open_bass = np.tile(_unit(bass_chroma[t0:t0 + n].sum(axis=0)), 2)
+    total = (W_PROFILE * prof + W_BASS_PROFILE * bprof + W_CHORDS * chords
+             + W_OPEN_TRIAD * open_triad + W_OPEN_BASS * open_bass)
+    return total, prof
 
 
 def key(x: np.ndarray, sr: int = SR) -> KeyResult:
     if x.size < N_FFT:
         return KeyResult("C", "major", 0.0, camelot("C", "major"), open_key("C", "major"))
-    chroma, bass_chroma = chroma_features(x, sr)
+    chroma, bass_chroma, energy = frame_chroma(x, sr)
     if chroma.sum() <= 0:
         return KeyResult("C", "major", 0.0, camelot("C", "major"), open_key("C", "major"))
-    scores = key_scores(chroma, bass_chroma)
+    scores, prof = all_scores(chroma, bass_chroma, energy)
     order = np.argsort(scores)[::-1]
     best = int(order[0])
     tonic = PITCH_NAMES[best % 12]
     mode = "major" if best < 12 else "minor"
     margin = scores[order[0]] - scores[order[1]]
-    # margin to the runner-up and the absolute fit, both mapped to 0..1
-    conf = float(0.5 * np.clip(margin / 0.1, 0.0, 1.0) + 0.5 * np.clip(scores[best] / 1.35, 0.0, 1.0))
+    # margin to the runner-up and the absolute profile fit, both mapped to 0..1
+    conf = float(0.5 * np.clip(margin / 1.2, 0.0, 1.0) + 0.5 * np.clip(prof[best] / 0.9, 0.0, 1.0))
     return KeyResult(tonic, mode, round(conf, 3), camelot(tonic, mode), open_key(tonic, mode), scores)
