@@ -20,17 +20,15 @@ import gzip
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.stack import DevStack  # noqa: E402
 LH_DIR = Path(__file__).resolve().parent / "lighthouse"
 WEB = ROOT / "web"
 TARGET = 90
@@ -48,47 +46,10 @@ CHROME_FLAGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "melody.cli", "dev", "--port", str(port), "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        env={**os.environ, "MELODY_WEB_DIR": str(WEB), "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "listening on" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    if not ready.wait(240):
-        process.kill()
-        raise RuntimeError("melody dev did not start in 240 s")
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/v1/system/health", timeout=5).read()
-            break
-        except urllib.error.HTTPError:
-            break  # it answers
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
-    return process, base
+def start_server(data_dir: Path) -> DevStack:
+    stack = DevStack(data_dir, env={"MELODY_WEB_DIR": str(WEB)})
+    stack.wait_ready(timeout=240)
+    return stack
 
 
 def lighthouse_bin() -> Path | None:
@@ -218,7 +179,8 @@ def main() -> int:
             base = args.url.rstrip("/")
         else:
             print("starting melody dev …", flush=True)
-            process, base = start_server(Path(tmp.name) / "data")
+            process = start_server(Path(tmp.name) / "data")
+            base = process.base_url
         for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
             print(f"lighthouse ({preset}) on {base}/ …", flush=True)
             try:
@@ -228,11 +190,7 @@ def main() -> int:
         results["installable"] = installability(base)
     finally:
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.stop()
     results["first_load_js"] = first_load_js()
 
     print()

@@ -75,7 +75,11 @@ function storeTokens(body) {
   if (body.refresh_token) writeRefresh(body.refresh_token);
 }
 
+// Bumped when the session ends, so a refresh that was in flight then cannot bring it back.
+let sessionGeneration = 0;
+
 export function clearSession(reason = 'logout') {
+  sessionGeneration += 1;
   const had = hasSession();
   accessToken = null;
   accessExpiresAt = 0;
@@ -114,6 +118,7 @@ async function doRefresh() {
   // Read the token inside the (cross-tab) lock: another tab may just have rotated it.
   const token = readRefresh();
   if (!token) throw new ApiError(401, 'not_logged_in', 'Please log in.');
+  const generation = sessionGeneration;
   const response = await rawFetch(`${API_BASE}/auth/refresh-token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -127,7 +132,17 @@ async function doRefresh() {
     }
     throw err;
   }
-  storeTokens(await response.json());
+  const body = await response.json();
+  if (generation !== sessionGeneration) {
+    // Logged out while this refresh was in flight: revoke what it returned instead of keeping it.
+    rawFetch(`${API_BASE}/auth/logout`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: body.refresh_token }),
+    }).catch(() => {});
+    throw new ApiError(401, 'not_logged_in', 'Please log in.');
+  }
+  storeTokens(body);
   emit(true, 'refreshed');
   return accessToken;
 }
