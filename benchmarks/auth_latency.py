@@ -104,7 +104,7 @@ def main() -> None:
 
     print("## Cold import (median of 5 fresh interpreters), target < 300 ms")
     print(f"{'module':40} {'ms':>8}")
-    rows = [("baseline: boto3", "boto3", str(ROOT))]
+    rows = [("baseline: boto3", "boto3", str(ROOT)), ("baseline: fastapi", "fastapi", str(ROOT))]
     rows += [(f"functions/{a}/handler", "handler", str(ROOT / "functions" / a)) for a in ("auth", "users", "system")]
     for label, module, path in rows:
         ms = cold_import_ms(module, path)

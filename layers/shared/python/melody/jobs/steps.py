@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -95,11 +96,16 @@ class PipelineSteps:
             def run(audio):
                 decoded = audio.decode(str(path))
                 stems = audio.separate(decoded, engine=engine, **self._engine_options.get(engine, {}))
-                out = {}
-                for name in ("instrumental", "vocals"):
-                    target = path.with_name(f"{name}.m4a")
-                    audio.encode(getattr(stems, name), stems.sample_rate, str(target), "m4a")
-                    out[name] = target
+                out = {name: path.with_name(f"{name}.m4a") for name in ("instrumental", "vocals")}
+                # Two ffmpeg processes at once: AAC encoding is the longest part of this step, and
+                # the separate function has more than one vCPU.
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    encodes = [
+                        pool.submit(audio.encode, getattr(stems, name), stems.sample_rate, str(target), "m4a")
+                        for name, target in out.items()
+                    ]
+                    for encode in encodes:
+                        encode.result()
                 return stems, out
 
             stems, files = self._audio_call(run)
