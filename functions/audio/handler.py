@@ -2,8 +2,8 @@
 
 from melody.api.apps import audio_app
 from melody.api.lambda_handler import lambda_handler_for
-from melody.settings import PipelineSettings
+from melody.settings import AudioApiSettings
 from melody.wiring import TokenContainer
 
-app = audio_app(TokenContainer(PipelineSettings()))
+app = audio_app(TokenContainer(AudioApiSettings()))
 handler = lambda_handler_for(app)

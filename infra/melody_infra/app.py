@@ -20,6 +20,7 @@ from melody_infra.stacks import (
     WebStack,
     add_audio_routes,
     add_catalog_routes,
+    allow_catalog_reads,
 )
 
 
@@ -62,8 +63,9 @@ def build_app(
                            **common)  # fmt: skip
     # The API's functions live in MelodyApi (issuer/authorizer/integrations would otherwise cycle);
     # they reference the pipeline's state machine and the catalog cluster, so MelodyApi deploys after both.
-    add_audio_routes(api, pipeline, data)
+    audio = add_audio_routes(api, pipeline, data)
     add_catalog_routes(api, catalog, data)
+    allow_catalog_reads(audio, catalog)
     web = WebStack(app, "MelodyWeb", config=config, api_endpoint=api.http_api.api_endpoint,
                    stack_name=config.name("web"), description="Melody Studio: PWA on S3 + CloudFront (same-origin /api)",
                    **common)  # fmt: skip

@@ -120,3 +120,15 @@ def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(sy
     actions = {a for s in jobs_statements for a in as_list(s["Action"])}
     assert "dynamodb:Query" in actions
     assert not {a for a in actions if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))}
+
+
+def test_the_audio_function_reads_the_catalog_through_the_data_api(synth):
+    from melody.settings import AudioApiSettings
+
+    _, function = function_by_service(synth.api, "melody-audio")
+    env = function["Properties"]["Environment"]["Variables"]
+    for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database"):
+        assert field in AudioApiSettings.model_fields
+        assert f"MELODY_{field.upper()}" in env
+    actions = {a for s in role_policy_statements(synth.api, function) for a in as_list(s["Action"])}
+    assert "rds-data:ExecuteStatement" in actions

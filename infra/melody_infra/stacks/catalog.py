@@ -302,3 +302,11 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
             },
         )
     return {"search": search, "library": library}
+
+
+def allow_catalog_reads(fn: MelodyFunction, catalog: CatalogStack) -> None:
+    """The audio function finds a catalog track's audio (convert-to-instrumental) through the Data API."""
+    fn.add_environment("MELODY_CATALOG_CLUSTER_ARN", catalog.cluster.cluster_arn)
+    fn.add_environment("MELODY_CATALOG_SECRET_ARN", catalog.cluster_secret.secret_arn)
+    fn.add_environment("MELODY_CATALOG_DATABASE", catalog.database_name)
+    catalog.cluster.grant_data_api_access(fn.role)

@@ -117,6 +117,10 @@ class PipelineSettings(TokenSettings):
     demucs_weights_path: Path | None = None
 
 
+class AudioApiSettings(PipelineSettings, CatalogSettings):
+    """The audio API function: jobs, plus catalog reads to find a track's audio."""
+
+
 class DevSettings(AuthSettings, SystemSettings, CatalogSettings, PipelineSettings):
     """The union of every function's settings, for the single-process local stack."""
 
