@@ -58,9 +58,14 @@ def start_moto(host: str = "127.0.0.1", port: int | None = None):
 
 def start_embedded_postgres(data_dir: Path) -> str:
     """An embedded PostgreSQL (pgserver) whose data lives in the local data folder; returns its URI."""
-    import pgserver
+    import warnings
 
     pg_dir = data_dir / "postgres"
     pg_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pg_dir, cleanup_mode=None)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(pg_dir, cleanup_mode=None)
     return server.get_uri()
