@@ -116,28 +116,37 @@ class DynamoJobStore:
         }
 
     def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
-        # Read-modify-write guarded by the status *and* updated_at we read: a concurrent
-        # change in between makes the write fail instead of silently winning.
-        try:
-            item = JobModel.get(job_id, consistent_read=True)
-        except JobModel.DoesNotExist:
-            return False
-        if item.status not in allowed_from:
-            return False
-        job = _from_item(item).model_copy(update={})
-        merged = {**json.loads(job.model_dump_json()), **changes}
-        if "progress" in changes:
-            merged["progress"] = max(int(item.progress or 0), int(changes["progress"]))
-        updated = Job.model_validate(merged)
-        try:
-            _to_item(updated).save(
-                condition=(JobModel.status == item.status) & (JobModel.progress == (item.progress or 0))
-            )
-        except PutError as exc:
-            if _failed_condition(exc):
-                return self.transition(job_id, allowed_from=allowed_from, changes=changes)
-            raise
-        return True
+        # Read-modify-write guarded by the status and progress we read: a concurrent change in
+        # between (a parallel step advancing progress) fails the write, and we read again.
+        for _ in range(5):
+            try:
+                item = JobModel.get(job_id, consistent_read=True)
+            except JobModel.DoesNotExist:
+                return False
+            if item.status not in allowed_from:
+                return False
+            merged = {**json.loads(_from_item(item).model_dump_json()), **changes}
+            if "progress" in changes:
+                merged["progress"] = max(int(item.progress or 0), int(changes["progress"]))
+            target = _to_item(Job.model_validate(merged))
+            # SET only what a transition owns: stage timings written by parallel steps survive.
+            actions = [
+                JobModel.status.set(target.status),
+                JobModel.progress.set(target.progress),
+                JobModel.body.set(target.body),
+                JobModel.stage.set(target.stage) if target.stage is not None else JobModel.stage.remove(),
+            ]
+            try:
+                JobModel(job_id).update(
+                    actions=actions,
+                    condition=(JobModel.status == item.status) & (JobModel.progress == (item.progress or 0)),
+                )
+            except UpdateError as exc:
+                if _failed_condition(exc):
+                    continue
+                raise
+            return True
+        raise RuntimeError(f"job {job_id} kept changing under a status transition")
 
     def advance(self, job_id: str, *, stage: str, progress: int, now: float) -> bool:
         try:
