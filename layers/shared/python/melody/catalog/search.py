@@ -72,19 +72,48 @@ def rank(q: Query, candidates: list[dict[str, Any]]) -> list[SearchHit]:
     return hits
 
 
+def _unknown_words(q: Query, candidates: list[dict[str, Any]], repo: RecallRepository) -> set[str]:
+    """Query words (3+ letters) that are not vocabulary tokens: typos, or the word being typed.
+
+    The recall rows carry the known tokens (``known``), so this costs no extra round trip; a
+    repository whose rows lack them is asked with ``known_tokens``. The last word also counts as
+    known when its prefix expansion recalled a candidate that the re-rank scores as a prefix match
+    (someone typing "khwa" wants "khwab", not a fuzzy correction of "khwa").
+    """
+    words = {w for w in q.words if len(w) >= 3}
+    if not words:
+        return set()
+    if candidates and "known" in candidates[0]:
+        known = candidates[0]["known"]
+    else:
+        known = repo.known_tokens(q.words)
+    return words - known
+
+
 def search_catalog(repo: RecallRepository, raw: str, *, language: str | None) -> RankedResult:
     """Every hit for ``raw`` (best first); the caller slices pages."""
     q = parse_query(raw)
     if not q.words:
         return RankedResult([], 0)
-    candidates = {c["track"].id: c for c in repo.recall(exact_and_prefix_terms(q), language=language, cap=RECALL_CAP)}
+    base_terms = exact_and_prefix_terms(q)
+    recalled = repo.recall(base_terms, language=language, cap=RECALL_CAP)
+    candidates = {c["track"].id: c for c in recalled}
     hits = rank(q, list(candidates.values()))
     # Fuzzy recall only when a word is unknown to the vocabulary (a typo) or nothing matched well.
-    unknown = {w for w in q.words if len(w) >= 3} - repo.known_tokens(q.words)
-    if unknown or not any(h.score >= STRONG for h in hits):
+    strong = any(h.score >= STRONG for h in hits)
+    unknown = _unknown_words(q, recalled, repo) if strong else set()  # not strong: fuzzy anyway
+    if strong and unknown == {q.words[-1]} and _prefix_completed(q.words[-1], hits[0], candidates):
+        unknown = set()  # the last word is being typed and completes to strong hits
+    if unknown or not strong:
         terms = fuzzy_terms(q, repo.vocab_fuzzy(q.words))
         if terms:
-            for c in repo.recall(terms + exact_and_prefix_terms(q), language=language, cap=RECALL_CAP):
+            for c in repo.recall(terms + base_terms, language=language, cap=RECALL_CAP):
                 candidates.setdefault(c["track"].id, c)
             hits = rank(q, list(candidates.values()))
     return RankedResult(hits, len(hits))
+
+
+def _prefix_completed(word: str, top: SearchHit, candidates: dict[str, dict[str, Any]]) -> bool:
+    """Whether the best hit holds a longer word starting with ``word`` (the word being typed)."""
+    doc = candidates[top.track.id]["doc"]
+    return any(w.startswith(word) and w != word for strings in doc.values() for s in strings for w in s.split())

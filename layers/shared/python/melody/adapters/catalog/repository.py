@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -53,6 +54,49 @@ def _track(row: dict[str, Any]) -> Track:
         genres=list(row.get("genres") or []),
         isrc=row.get("isrc"),
     )
+
+
+# Recall: each term is an exact token (hi = lo + \x01) or a prefix range expanded to its most popular
+# vocabulary tokens; each token contributes its most popular postings (read in index order off
+# song_search_tokens_popular, or song_search_tokens_lang_popular with a language: early stop, no
+# filter). Only the capped candidates are joined to songs/albums, and their artists come from one
+# grouped join (not a per-row subquery). Two texts, not `:language IS NULL OR ...`, so a prepared
+# statement's generic plan stays index-only.
+def _recall_sql(language_filter: str) -> str:
+    return f"""WITH t AS (SELECT (e->>0)::int AS qi, e->>1 AS lo, e->>2 AS hi, (e->>3)::float AS w,
+                           right(e->>2, 1) = '~' AS is_prefix
+                    FROM jsonb_array_elements(CAST(:terms AS jsonb)) e),
+         tok AS MATERIALIZED (
+             SELECT t.qi, t.w, t.is_prefix, t.lo, v.token FROM t CROSS JOIN LATERAL (
+                 SELECT token FROM search_vocab
+                 WHERE token >= t.lo COLLATE "C" AND token < t.hi COLLATE "C"
+                 ORDER BY weight DESC, token LIMIT CASE WHEN t.is_prefix THEN :per_prefix ELSE 1 END) v),
+         p AS (SELECT tok.qi, tok.w, x.track_id, x.popularity FROM tok CROSS JOIN LATERAL (
+                   SELECT ps.track_id, ps.popularity FROM song_search_tokens ps
+                   WHERE ps.token = tok.token{language_filter}
+                   ORDER BY ps.popularity DESC, ps.track_id
+                   LIMIT CASE WHEN tok.is_prefix THEN :per_prefix_token ELSE :per_token END) x),
+         hits AS (SELECT track_id, qi, max(w) AS w, max(popularity) AS pop FROM p GROUP BY track_id, qi),
+         scored AS MATERIALIZED (
+             SELECT track_id, sum(w) AS cover, max(pop) AS pop FROM hits GROUP BY track_id
+             ORDER BY cover DESC, pop DESC, track_id LIMIT :cap),
+         arts AS (SELECT sa.track_id, jsonb_agg(ar.name ORDER BY sa.position) AS artists
+                  FROM scored sc JOIN song_artists sa ON sa.track_id = sc.track_id
+                  JOIN artists ar ON ar.artist_id = sa.artist_id GROUP BY sa.track_id),
+         known AS (SELECT COALESCE(jsonb_agg(DISTINCT token), '[]'::jsonb) AS known
+                   FROM tok WHERE NOT is_prefix AND token = lo)
+    SELECT s.track_id, s.title, s.title_latin, s.title_native, s.language, s.year, s.duration_s, s.popularity,
+           s.genres, s.isrc, a.title AS album, COALESCE(arts.artists, '[]'::jsonb) AS artists,
+           s.search_doc, sc.cover, known.known
+    FROM scored sc JOIN songs s ON s.track_id = sc.track_id
+    LEFT JOIN albums a ON a.album_id = s.album_id
+    LEFT JOIN arts ON arts.track_id = sc.track_id
+    CROSS JOIN known
+    ORDER BY sc.cover DESC, sc.pop DESC, s.track_id"""
+
+
+_RECALL_SQL = _recall_sql("")
+_RECALL_SQL_LANG = _recall_sql(" AND ps.language = CAST(:language AS text)")
 
 
 class CatalogRepository:
@@ -281,13 +325,15 @@ class CatalogRepository:
             return {}
         rows = self.db.query(
             """WITH q AS (SELECT (e->>0)::int AS qi, e->>1 AS gram FROM jsonb_array_elements(CAST(:specs AS jsonb)) e),
-                    hits AS (SELECT q.qi, g.token, count(*) AS shared FROM q
-                             JOIN search_vocab_grams g ON g.gram = q.gram COLLATE "C"
+                    hits AS (SELECT q.qi, g.token, count(*) AS shared FROM q CROSS JOIN LATERAL (
+                                 -- lateral + LIMIT: one index range per gram, never a scan of every gram
+                                 SELECT token FROM search_vocab_grams
+                                 WHERE gram = q.gram COLLATE "C" LIMIT :per_gram) g
                              GROUP BY q.qi, g.token),
                     ranked AS (SELECT qi, token, shared, row_number() OVER (PARTITION BY qi ORDER BY shared DESC, token) AS rn
                                FROM hits)
                SELECT qi, token FROM ranked WHERE rn <= :per_word""",
-            {"specs": specs, "per_word": per_word},
+            {"specs": specs, "per_word": per_word, "per_gram": 100_000},
         )
         out: dict[int, list[str]] = {}
         for r in rows:
@@ -305,36 +351,26 @@ class CatalogRepository:
     def recall(self, terms: list[tuple[int, str, str, float]], *, language: str | None, cap: int) -> list[dict[str, Any]]:
         """Songs with postings in the given token ranges, best coverage of the query words first.
 
-        ``terms``: (query word index, low token, high token exclusive, weight).
+        ``terms``: (query word index, low token, high token exclusive, weight). One statement does
+        the whole recall (no extra round trips): every row also carries ``known``, the exact-term
+        tokens present in the vocabulary (what ``known_tokens`` answers), so the caller can decide
+        on the fuzzy pass without asking again.
         """
         if not terms:
             return []
-        # Each term: an exact token (hi = lo + \x01) or a prefix range expanded to its most popular
-        # vocabulary tokens; each token contributes its most popular postings (index order, early stop).
-        rows = self.db.query(
-            f"""WITH t AS (SELECT (e->>0)::int AS qi, e->>1 AS lo, e->>2 AS hi, (e->>3)::float AS w,
-                                  CASE WHEN e->>2 LIKE '%~' THEN :per_prefix_token ELSE :per_token END AS n
-                           FROM jsonb_array_elements(CAST(:terms AS jsonb)) e),
-                    tok AS (SELECT t.qi, t.w, t.n, v.token FROM t CROSS JOIN LATERAL (
-                                SELECT token FROM search_vocab
-                                WHERE token >= t.lo COLLATE "C" AND token < t.hi COLLATE "C"
-                                ORDER BY weight DESC, token LIMIT :per_prefix) v),
-                    p AS (SELECT tok.qi, tok.w, x.track_id, x.popularity FROM tok CROSS JOIN LATERAL (
-                                SELECT ps.track_id, ps.popularity FROM song_search_tokens ps
-                                WHERE ps.token = tok.token
-                                  AND (CAST(:language AS text) IS NULL OR ps.language = CAST(:language AS text))
-                                ORDER BY ps.popularity DESC, ps.track_id LIMIT tok.n) x),
-                    hits AS (SELECT track_id, qi, max(w) AS w, max(popularity) AS pop FROM p GROUP BY track_id, qi),
-                    scored AS (SELECT track_id, sum(w) AS cover, max(pop) AS pop FROM hits GROUP BY track_id
-                               ORDER BY cover DESC, pop DESC, track_id LIMIT :cap)
-               SELECT {_TRACK_COLUMNS}, s.search_doc, sc.cover
-               FROM scored sc JOIN songs s ON s.track_id = sc.track_id
-               LEFT JOIN albums a ON a.album_id = s.album_id
-               ORDER BY sc.cover DESC, sc.pop DESC, s.track_id""",
-            {"terms": [list(t) for t in terms], "language": language, "cap": cap,
-             "per_prefix": 20, "per_token": 800, "per_prefix_token": 60},
-        )
-        return [{"track": _track(r), "doc": r["search_doc"], "cover": float(r["cover"])} for r in rows]
+        params: dict[str, Any] = {"terms": [list(t) for t in terms], "cap": cap,
+                                  "per_prefix": 20, "per_token": 800, "per_prefix_token": 60}
+        if language is not None:
+            params["language"] = language
+        rows = self.db.query(_RECALL_SQL_LANG if language is not None else _RECALL_SQL, params)
+        out = []
+        for r in rows:
+            known = r.get("known")
+            if isinstance(known, str):  # the Data API returns jsonb as text
+                known = json.loads(known)
+            out.append({"track": _track(r), "doc": r["search_doc"], "cover": float(r["cover"]),
+                        "known": set(known or [])})
+        return out
 
     def ilike_baseline(self, text: str, *, language: str | None, limit: int) -> list[str]:
         """The naive search the benchmarks compare with: ILIKE on titles and artist names."""
