@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from melody.domain.keys import KeyMaterial, generate_key_material_json
+from tests.support.keys import ec_key_document
 
 HANDLER = Path(__file__).resolve().parents[2] / "functions" / "keygen" / "handler.py"
 
@@ -76,3 +77,17 @@ def test_delete_touches_nothing(keygen):
     client = FakeSecrets(None)
     assert keygen.handler(_event("Delete"), None, client=client) == {"PhysicalResourceId": "arn:secret"}
     assert client.puts == 0
+
+
+
+def test_an_ec_only_secret_gets_an_rsa_key_in_front_and_keeps_the_rest(keygen):
+    old = ec_key_document()
+    client = FakeSecrets(old)
+    result = keygen.handler(_event("Update"), None, client=client)
+    assert client.puts == 1 and result["Data"] == {"Created": "false"}
+    before, after = KeyMaterial.from_json(old), KeyMaterial.from_json(client.value)
+    assert after.current.algorithm == "RS256"
+    assert [k.kid for k in after.signing_keys[1:]] == ["k-old"]  # still published until its tokens expire
+    assert after.hmac_key == before.hmac_key  # user ids are keyed hashes: the HMAC key never changes
+    keygen.handler(_event("Update"), None, client=client)
+    assert client.puts == 1  # upgraded once

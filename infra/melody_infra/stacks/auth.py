@@ -28,7 +28,7 @@ class AuthStack(Stack):
         self.signing_key_secret = secretsmanager.Secret(
             self,
             "SigningKeySecret",
-            description="Melody Studio access-token signing keys (ES256) and OTP HMAC key",
+            description="Melody Studio access-token signing keys (RS256) and OTP HMAC key",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template=json.dumps({"keys": []}),
                 generate_string_key="bootstrap",

@@ -40,7 +40,7 @@ def test_auth_function_serves_the_jwks(lambda_env):
     event = json.loads((ROOT / "events" / "apigw_http_get_jwks.json").read_text())
     response = load_handler("auth")(event, FakeContext())
     assert response["statusCode"] == 200
-    assert json.loads(response["body"])["keys"][0]["alg"] == "ES256"
+    assert json.loads(response["body"])["keys"][0]["alg"] == "RS256"
 
 
 def test_users_function_refuses_a_missing_token(lambda_env):

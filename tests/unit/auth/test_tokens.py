@@ -3,9 +3,10 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from melody.domain.keys import KeyMaterial, generate_key_material_json
+from melody.domain.keys import KeyMaterial, generate_key_material_json, upgrade_key_material_json
 from melody.domain.tokens import AccessTokenVerifier, TokenService
 from melody.errors import Unauthorized
+from tests.support.keys import ec_key_document
 from tests.unit.auth.fakes import FakeClock, MemoryTokens
 
 KEYS = KeyMaterial.from_json(generate_key_material_json())
@@ -21,14 +22,15 @@ def make(clock=None, access_ttl=900):
     return service, verifier, store, clock
 
 
-def test_access_token_is_es256_with_kid_and_verifies():
+def test_access_token_is_rs256_with_kid_and_verifies():
+    # RS256: API Gateway's HTTP API JWT authorizer only accepts RSA-based signatures.
     service, verifier, _, clock = make()
     pair = service.issue("usr_1")
     header = jwt.get_unverified_header(pair.access_token)
-    assert header["alg"] == "ES256" and header["kid"] == KEYS.current.kid
+    assert header["alg"] == "RS256" and header["kid"] == KEYS.current.kid
     # The verifier uses real time; check with PyJWT against the JWKS key instead.
     key = jwt.PyJWK(KEYS.jwks()["keys"][0]).key
-    claims = jwt.decode(pair.access_token, key, algorithms=["ES256"], audience="melody-api", options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+    claims = jwt.decode(pair.access_token, key, algorithms=["RS256"], audience="melody-api", options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
     assert claims["sub"] == "usr_1" and claims["exp"] - claims["iat"] == 900
 
 
@@ -42,7 +44,7 @@ def test_verifier_accepts_fresh_tokens_and_refuses_tampered_or_foreign_ones():
     with pytest.raises(Unauthorized):
         verifier.verify(f"{head}.{body}x.{sig}")
     other = KeyMaterial.from_json(generate_key_material_json())
-    forged = jwt.encode({"sub": "usr_2"}, other.current.private_key, algorithm="ES256", headers={"kid": KEYS.current.kid})
+    forged = jwt.encode({"sub": "usr_2"}, other.current.private_key, algorithm="RS256", headers={"kid": KEYS.current.kid})
     with pytest.raises(Unauthorized):
         verifier.verify(forged)
     hs = jwt.encode({"sub": "usr_2"}, "secret", algorithm="HS256", headers={"kid": KEYS.current.kid})
@@ -90,4 +92,38 @@ def test_logout_revokes():
 
 def test_key_material_round_trips_and_publishes_public_keys_only():
     jwks = KEYS.jwks()
-    assert jwks["keys"][0]["kty"] == "EC" and "d" not in jwks["keys"][0]
+    public = jwks["keys"][0]
+    assert public["kty"] == "RSA" and public["alg"] == "RS256" and public["kid"] == KEYS.current.kid
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(public)  # no private part
+
+
+def test_a_key_verifies_only_with_its_own_algorithm():
+    import time
+
+    service, verifier, _, _ = make(clock=FakeClock(time.time()))
+    claims = jwt.decode(service.issue("usr_1").access_token, options={"verify_signature": False})
+    # A valid signature by the same RSA key under another algorithm (PS256) is refused.
+    ps = jwt.encode(claims, KEYS.current.private_key, algorithm="PS256", headers={"kid": KEYS.current.kid})
+    with pytest.raises(Unauthorized):
+        verifier.verify(ps)
+
+
+def test_tokens_signed_by_an_older_ec_key_still_verify_after_the_upgrade():
+    import time
+
+    document = ec_key_document()
+    old = KeyMaterial.from_json(document)
+    upgraded = KeyMaterial.from_json(upgrade_key_material_json(document))
+    assert upgraded.hmac_key == old.hmac_key and upgraded.algorithms() == ["ES256", "RS256"]
+
+    def token(keys):
+        service = TokenService(keys, MemoryTokens(), FakeClock(time.time()), issuer="https://iss",
+                               audience="melody-api", access_ttl_s=900, refresh_ttl_s=3600)
+        return service.issue("usr_1").access_token
+
+    verifier = AccessTokenVerifier(upgraded, issuer="https://iss", audience="melody-api")
+    old_token, new_token = token(old), token(upgraded)
+    assert jwt.get_unverified_header(old_token)["alg"] == "ES256"
+    assert jwt.get_unverified_header(new_token)["alg"] == "RS256"
+    assert verifier.verify(old_token).user_id == verifier.verify(new_token).user_id == "usr_1"
+    assert upgrade_key_material_json(generate_key_material_json()) is None  # RSA already: unchanged

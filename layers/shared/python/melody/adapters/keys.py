@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from melody.domain.keys import KeyMaterial, generate_key_material_json
+from melody.domain.keys import KeyMaterial, generate_key_material_json, upgrade_key_material_json
 from melody.settings import TokenSettings
 
 _CACHE: dict[tuple, KeyMaterial] = {}
 
 
 def ensure_local_key_file(path: Path) -> Path:
-    """Create the dev key file once (0600); later starts reuse it so tokens survive restarts."""
+    """Create the dev key file once (0600); later starts reuse it so tokens survive restarts.
+
+    A file from before the switch to RSA gets a new RSA key in front (same HMAC key, so user ids
+    stay the same).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(generate_key_material_json())
         path.chmod(0o600)
+    else:
+        upgraded = upgrade_key_material_json(path.read_text())
+        if upgraded is not None:
+            path.write_text(upgraded)
+            path.chmod(0o600)
     return path
 
 

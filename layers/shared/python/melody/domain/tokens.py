@@ -1,4 +1,4 @@
-"""Access tokens (short-lived ES256 JWTs with ``kid``) and rotating refresh tokens.
+"""Access tokens (short-lived RS256 JWTs with ``kid``) and rotating refresh tokens.
 
 Refresh tokens are opaque random strings; only their SHA-256 is stored. Each login starts a
 *family*; a refresh spends the presented token and issues the next one in the same family.
@@ -59,8 +59,8 @@ class AccessTokenVerifier:
                 raise Unauthorized("The access token was signed by an unknown key.", code="invalid_token")
             claims = jwt.decode(
                 token,
-                key.private_key.public_key(),
-                algorithms=["ES256"],
+                key.public_key(),
+                algorithms=[key.algorithm],  # the key's own algorithm, never the header's
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": ["exp", "iat", "sub", "jti"]},
@@ -109,7 +109,7 @@ class TokenService:
                 "token_use": "access",
             },
             key.private_key,
-            algorithm="ES256",
+            algorithm=key.algorithm,
             headers={"kid": key.kid},
         )
         refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)

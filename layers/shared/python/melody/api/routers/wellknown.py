@@ -20,7 +20,7 @@ def openid_configuration(container: Container, response: Response) -> dict:
     return {
         "issuer": container.settings.jwt_issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": container.keys.algorithms(),
         "subject_types_supported": ["public"],
         "response_types_supported": ["token"],
         "token_endpoint": f"{issuer}/api/v1/auth/verify-otp",
