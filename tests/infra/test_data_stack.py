@@ -110,3 +110,14 @@ def test_uploads_bucket_lifecycle_and_eventbridge(synth):
             "NotificationConfiguration": {"EventBridgeConfiguration": {}},
         },
     )
+
+
+def test_media_bucket_answers_cors_gets_from_the_web_origin(synth):
+    """The player fetch()es waveform.json from a presigned URL on the bucket's own domain."""
+    (media,) = [spec for spec in BUCKETS if spec.settings_field == "media_bucket"]
+    buckets = {lid: r for lid, r in resources(synth.data, "AWS::S3::Bucket").items() if lid.startswith(media.construct_id)}
+    (bucket,) = buckets.values()
+    (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["GET", "HEAD"]
+    assert rule["AllowedOrigins"] == ["https://melody.example.com"]
+    assert rule["Id"] == "browser-presigned-get"

@@ -154,6 +154,19 @@ def test_patch_me_validates_and_saves(client, login):
     assert unknown_field.status_code == 422
 
 
+def test_patch_me_null_resets_and_oversized_lists_are_refused_never_500(client, login):
+    access, _, _ = login()
+    me = "/api/v1/users/me"
+    client.patch(me, headers=auth_header(access), json={"name": "Asha", "preferences": {"preferred_languages": ["hi", "hi", "ta"]}})
+    assert client.get(me, headers=auth_header(access)).json()["preferences"]["preferred_languages"] == ["hi", "ta"]
+    reset = client.patch(me, headers=auth_header(access), json={"preferences": None, "name": None})
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["preferences"]["preferred_languages"] == [] and reset.json()["name"] is None
+    assert client.get(me, headers=auth_header(access)).json()["preferences"]["preferred_languages"] == []
+    huge = client.patch(me, headers=auth_header(access), json={"preferences": {"preferred_languages": ["hi"] * 5000}})
+    assert huge.status_code == 422 and "code" in huge.json()["error"]
+
+
 def test_protected_routes_need_a_valid_token(client):
     assert client.get("/api/v1/users/me").json()["error"]["code"] == "missing_token"
     bad = client.get("/api/v1/users/me", headers=auth_header("not.a.jwt"))

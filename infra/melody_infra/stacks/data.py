@@ -147,6 +147,20 @@ class DataStack(Stack):
                     s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=Duration.days(1))
                 ]
             }
+            if spec.settings_field == "media_bucket" and self.config.upload_cors_origins:
+                # The player fetch()es waveform.json (and may read analysis) from presigned GET URLs
+                # on the bucket's own domain: cross-origin for the PWA, so S3 must answer CORS.
+                # <audio> needs no CORS, but a GET rule costs nothing and covers Range requests.
+                extra["cors"] = [
+                    s3.CorsRule(
+                        id="browser-presigned-get",
+                        allowed_methods=[s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                        allowed_origins=list(self.config.upload_cors_origins),
+                        allowed_headers=["Range"],
+                        exposed_headers=["Content-Length", "Content-Range", "ETag"],
+                        max_age=3000,
+                    )
+                ]
         return s3.Bucket(
             self,
             spec.construct_id,

@@ -12,7 +12,8 @@ AudioQuality = Literal["low", "normal", "high"]
 class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    preferred_languages: list[str] = Field(default_factory=list)
+    # Bounded: a PATCH body must not grow the user item towards DynamoDB's 400 KB limit.
+    preferred_languages: list[str] = Field(default_factory=list, max_length=32)
     audio_quality: AudioQuality = "normal"
     explicit_content: bool = True
 

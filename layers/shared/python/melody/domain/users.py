@@ -84,13 +84,16 @@ class UserService:
         patch = changes.model_dump(exclude_unset=True)
         if not patch:
             return user
-        if changes.preferences is not None:
-            unknown = sorted(set(changes.preferences.preferred_languages) - SUPPORTED_LANGUAGES)
+        if "preferences" in patch:
+            # JSON merge-patch semantics: an explicit null resets the preferences to their defaults.
+            preferences = changes.preferences or Preferences()
+            languages = preferences.preferred_languages
+            unknown = sorted(set(languages) - SUPPORTED_LANGUAGES)
             if unknown:
                 raise InvalidInput(
                     "Unknown language code(s).", code="unknown_language", details={"languages": unknown}
                 )
-            patch["preferences"] = changes.preferences
+            patch["preferences"] = preferences.model_copy(update={"preferred_languages": list(dict.fromkeys(languages))})
         if "avatar_url" in patch and patch["avatar_url"] is not None:
             patch["avatar_url"] = str(changes.avatar_url)
         updated = user.model_copy(update={**patch, "updated_at": self._clock.now()})
