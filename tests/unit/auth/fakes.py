@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 
+from melody.domain import rate_limit
 from melody.domain.models import OtpChallenge, RefreshTokenRecord, User
 
 
@@ -48,19 +49,35 @@ class MemoryChallenges:
 
 
 class MemoryLimiter:
+    """The same sliding-window arithmetic as DynamoRateLimiter, over a dict."""
+
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
+        self.until: dict[str, float] = {}
+
+    def _pair(self, key: str, window_s: int, now: float) -> tuple[int, int]:
+        w = rate_limit.window_index(now, window_s)
+        return self.counts.get(f"{key}#{window_s}#{w - 1}", 0), self.counts.get(f"{key}#{window_s}#{w}", 0)
 
     def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
-        k = f"{key}#{math.floor(now / window_s)}"
-        if self.counts.get(k, 0) >= limit:
-            return int((math.floor(now / window_s) + 1) * window_s - now) + 1
-        self.counts[k] = self.counts.get(k, 0) + 1
+        previous, current = self._pair(key, window_s, now)
+        if current >= rate_limit.current_cap(limit, previous, now, window_s):
+            return rate_limit.retry_after(limit, previous, current, now, window_s)
+        self.counts[f"{key}#{window_s}#{rate_limit.window_index(now, window_s)}"] = current + 1
         return None
 
     def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
-        k = f"{key}#{math.floor(now / window_s)}"
-        return 1 if self.counts.get(k, 0) >= limit else None
+        previous, current = self._pair(key, window_s, now)
+        if rate_limit.over_limit(limit, previous, current, now, window_s):
+            return rate_limit.retry_after(limit, previous, current, now, window_s)
+        return None
+
+    def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
+        until = self.until.get(key, 0.0)
+        if until > now:
+            return max(1, math.ceil(until - now))
+        self.until[key] = now + seconds
+        return None
 
 
 class RecordingSender:

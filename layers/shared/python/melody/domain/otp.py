@@ -81,7 +81,14 @@ class OtpService:
         self._limit(f"otp-ip-min:{client_ip}", p.per_ip_per_minute, 60, now)
         self._limit(f"otp-ip-hour:{client_ip}", p.per_ip_per_hour, 3600, now)
         if p.resend_after_s:
-            self._limit(f"otp-resend:{phone}", 1, p.resend_after_s, now, code="otp_resend_too_soon")
+            # Before the hourly count: tapping "resend" too soon must not use up the hour's codes.
+            wait = self._limiter.cooldown(f"otp-resend:{phone}", seconds=p.resend_after_s, now=now)
+            if wait is not None:
+                raise RateLimited(
+                    "A code was sent moments ago; wait before asking again.",
+                    retry_after_s=wait,
+                    code="otp_resend_too_soon",
+                )
         self._limit(f"otp-phone-hour:{phone}", p.per_number_per_hour, 3600, now)
 
         challenge_id = "otp_" + secrets.token_urlsafe(18)

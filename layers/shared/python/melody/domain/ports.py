@@ -22,11 +22,16 @@ class SmsSender(Protocol):
 
 
 class RateLimiter(Protocol):
+    """Limits over a sliding window of ``window_s`` seconds (``hit``, ``blocked``) and cooldowns."""
+
     def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
         """Count one event; return seconds to wait if the limit is exceeded, else None."""
 
     def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
         """Without counting, return seconds to wait if the limit is already reached."""
+
+    def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
+        """Claim ``key`` for ``seconds`` if it is free; else the whole seconds until it frees up."""
 
 
 class ChallengeStore(Protocol):

@@ -65,6 +65,7 @@ class RateLimitModel(Model):
 
     counter_key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
+    until = NumberAttribute(null=True)  # cooldown items: when the key frees up (epoch seconds)
     ttl = TTLAttribute(null=True)
 
 

@@ -11,6 +11,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from melody.adapters.dynamodb.binding import conditional_failed as _conditional_failed
 from melody.adapters.dynamodb.models import OtpChallengeModel, RateLimitModel, RefreshTokenModel, UserModel
+from melody.domain import rate_limit
 from melody.domain.models import OtpChallenge, Preferences, RefreshTokenRecord, User
 
 
@@ -179,32 +180,61 @@ def _counter_key(key: str, window_s: int, window: int) -> str:
 
 
 class DynamoRateLimiter:
-    """Fixed-window counters: one item per key and window, incremented by a conditional ADD.
+    """Sliding-window limits over per-window counters, and exact cooldowns.
 
-    Keys are hashed: a rate-limit table must not become a list of phone numbers and addresses.
+    Counters: one item per key and fixed window, incremented by a conditional ADD whose bound
+    carries the previous window's share (``melody.domain.rate_limit``). Cooldowns: one item per key
+    holding the time it frees up, claimed by a conditional write. Keys are hashed: a rate-limit
+    table must not become a list of phone numbers and addresses.
     """
 
     def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
-        window = math.floor(now / window_s)
-        retry_after = int((window + 1) * window_s - now) + 1
+        window = rate_limit.window_index(now, window_s)
+        previous = self._count(_counter_key(key, window_s, window - 1), consistent=False)  # closed window
+        cap = rate_limit.current_cap(limit, previous, now, window_s)
         item = RateLimitModel(_counter_key(key, window_s, window))
         try:
             item.update(
-                actions=[RateLimitModel.count.add(1), RateLimitModel.ttl.set(_ts((window + 2) * window_s))],
-                condition=RateLimitModel.count.does_not_exist() | (RateLimitModel.count < limit),
+                actions=[RateLimitModel.count.add(1), RateLimitModel.ttl.set(_ts((window + 3) * window_s))],
+                condition=RateLimitModel.count.does_not_exist() | (RateLimitModel.count < cap)
+                if cap > 0
+                else RateLimitModel.count < 0,  # nothing fits in this window yet
             )
         except UpdateError as exc:
             if _conditional_failed(exc):
-                return retry_after
+                current = self._count(_counter_key(key, window_s, window), consistent=True)
+                return rate_limit.retry_after(limit, previous, current, now, window_s)
             raise
         return None
 
     def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
-        window = math.floor(now / window_s)
-        try:
-            item = RateLimitModel.get(_counter_key(key, window_s, window), consistent_read=True)
-        except RateLimitModel.DoesNotExist:
-            return None
-        if int(item.count or 0) >= limit:
-            return int((window + 1) * window_s - now) + 1
+        window = rate_limit.window_index(now, window_s)
+        previous = self._count(_counter_key(key, window_s, window - 1), consistent=False)
+        current = self._count(_counter_key(key, window_s, window), consistent=True)
+        if rate_limit.over_limit(limit, previous, current, now, window_s):
+            return rate_limit.retry_after(limit, previous, current, now, window_s)
         return None
+
+    def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
+        item = RateLimitModel(hashlib.sha256(f"cooldown#{key}".encode()).hexdigest())
+        try:
+            item.update(
+                actions=[RateLimitModel.until.set(now + seconds), RateLimitModel.ttl.set(_ts(now + seconds + 60))],
+                condition=RateLimitModel.until.does_not_exist() | (RateLimitModel.until <= now),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                try:
+                    until = float(RateLimitModel.get(item.counter_key, consistent_read=True).until or now)
+                except RateLimitModel.DoesNotExist:
+                    until = now
+                return max(1, math.ceil(until - now))
+            raise
+        return None
+
+    @staticmethod
+    def _count(counter_key: str, *, consistent: bool) -> int:
+        try:
+            return int(RateLimitModel.get(counter_key, consistent_read=consistent).count or 0)
+        except RateLimitModel.DoesNotExist:
+            return 0

@@ -1,0 +1,48 @@
+"""DynamoRateLimiter on moto's DynamoDB: the sliding window and the cooldown, as the domain expects."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+HOUR = 3600
+EDGE = 1_800_000_000.0  # a window starts here
+
+
+@pytest.fixture()
+def limiter(container):
+    from melody.adapters.dynamodb.repositories import DynamoRateLimiter
+
+    container.otp  # binds the PynamoDB models to the session's tables
+    return DynamoRateLimiter()
+
+
+def test_no_double_burst_at_the_window_edge(limiter):
+    key = "test:" + uuid.uuid4().hex
+    assert [limiter.hit(key, limit=5, window_s=HOUR, now=EDGE - 1) for _ in range(5)] == [None] * 5
+    assert limiter.hit(key, limit=5, window_s=HOUR, now=EDGE - 1) is not None
+    wait = limiter.hit(key, limit=5, window_s=HOUR, now=EDGE + 1)
+    assert wait is not None and wait >= 1
+    assert limiter.blocked(key, limit=5, window_s=HOUR, now=EDGE + 1) is not None
+    assert limiter.hit(key, limit=5, window_s=HOUR, now=EDGE + 1 + wait) is None  # Retry-After is honest
+
+
+def test_cooldown_claims_once_and_says_how_long(limiter):
+    key = "test:" + uuid.uuid4().hex
+    assert limiter.cooldown(key, seconds=30, now=EDGE - 0.1) is None
+    assert limiter.cooldown(key, seconds=30, now=EDGE + 0.1) == 30
+    assert limiter.cooldown(key, seconds=30, now=EDGE + 29.9) is None
+
+
+def test_counters_and_cooldowns_store_no_raw_keys(limiter, dev_settings):
+    import boto3
+
+    key = "otp-resend:+919876543210-" + uuid.uuid4().hex
+    limiter.cooldown(key, seconds=30, now=EDGE)
+    limiter.hit(key, limit=5, window_s=HOUR, now=EDGE)
+    client = boto3.client("dynamodb", endpoint_url=dev_settings.dynamodb_endpoint_url, region_name=dev_settings.aws_region)
+    items = client.scan(TableName=dev_settings.rate_limit_table)["Items"]
+    assert items and not any("+91" in str(item) for item in items)
