@@ -66,6 +66,7 @@ def build_app(
     audio = add_audio_routes(api, pipeline, data)
     add_catalog_routes(api, catalog, data)
     allow_catalog_reads(audio, catalog)
+    allow_catalog_reads(api.functions["system"], catalog)  # /system/health checks the catalog too
     web = WebStack(app, "MelodyWeb", config=config, api_endpoint=api.http_api.api_endpoint,
                    stack_name=config.name("web"), description="Melody Studio: PWA on S3 + CloudFront (same-origin /api)",
                    **common)  # fmt: skip

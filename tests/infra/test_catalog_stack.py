@@ -132,3 +132,16 @@ def test_the_audio_function_reads_the_catalog_through_the_data_api(synth):
         assert f"MELODY_{field.upper()}" in env
     actions = {a for s in role_policy_statements(synth.api, function) for a in as_list(s["Action"])}
     assert "rds-data:ExecuteStatement" in actions
+
+
+def test_the_system_function_checks_the_catalog_through_the_data_api(synth):
+    """Without these, /system/health in AWS would report the catalog as not configured."""
+    from melody.settings import SystemSettings
+
+    _, function = function_by_service(synth.api, "melody-system")
+    env = function["Properties"]["Environment"]["Variables"]
+    for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database"):
+        assert field in SystemSettings.model_fields
+        assert f"MELODY_{field.upper()}" in env
+    actions = {a for s in role_policy_statements(synth.api, function) for a in as_list(s["Action"])}
+    assert "rds-data:ExecuteStatement" in actions

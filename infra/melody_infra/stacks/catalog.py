@@ -305,7 +305,8 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
 
 
 def allow_catalog_reads(fn: MelodyFunction, catalog: CatalogStack) -> None:
-    """The audio function finds a catalog track's audio (convert-to-instrumental) through the Data API."""
+    """Data API access for a function outside the catalog routes: the audio function finds a catalog
+    track's audio (convert-to-instrumental); the system function's health check runs ``SELECT 1``."""
     fn.add_environment("MELODY_CATALOG_CLUSTER_ARN", catalog.cluster.cluster_arn)
     fn.add_environment("MELODY_CATALOG_SECRET_ARN", catalog.cluster_secret.secret_arn)
     fn.add_environment("MELODY_CATALOG_DATABASE", catalog.database_name)

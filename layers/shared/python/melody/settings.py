@@ -75,20 +75,23 @@ class AuthSettings(TokenSettings):
     msg91_auth_key: SecretStr | None = None
 
 
-class SystemSettings(CommonSettings):
-    database_url: SecretStr | None = None
-    version: str = "0.1.0"
+class CatalogDatabaseSettings(CommonSettings):
+    """Where the catalog database is: a libpq URL (local PostgreSQL, RDS Proxy) or the RDS Data API (Aurora)."""
 
-
-class CatalogSettings(TokenSettings):
-    """The search and library functions: the catalog database, providers, library and cache tables."""
-
-    # Catalog database: a libpq URL (local PostgreSQL, RDS Proxy) or the RDS Data API (Aurora).
     database_url: SecretStr | None = None
     catalog_db_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     catalog_cluster_arn: str | None = None
     catalog_secret_arn: str | None = None
     catalog_database: str = "melody"
+
+
+class SystemSettings(CatalogDatabaseSettings):
+    version: str = "0.1.0"
+
+
+class CatalogSettings(TokenSettings, CatalogDatabaseSettings):
+    """The search and library functions: the catalog database, providers, library and cache tables."""
+
     # Provider credentials: one Secrets Manager JSON secret
     # {"spotify": {"client_id", "client_secret"}, "youtube": {"api_key"}, "lastfm": {"api_key"}}.
     provider_secret_id: str | None = None

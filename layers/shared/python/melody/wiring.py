@@ -145,26 +145,13 @@ class MusicServices:
 
     @cached_property
     def executor(self):
+        from melody.adapters.catalog.connect import catalog_executor
         from melody.errors import ServiceUnavailable
 
-        s = self.settings
-        database_url = getattr(s, "database_url", None)
-        if database_url is not None:
-            from melody.adapters.catalog.executor import PsycopgExecutor
-
-            return PsycopgExecutor(database_url.get_secret_value(), schema=getattr(s, "catalog_db_schema", None))
-        if getattr(s, "catalog_cluster_arn", None) and getattr(s, "catalog_secret_arn", None):
-            import boto3
-
-            from melody.adapters.catalog.executor import DataApiExecutor
-
-            return DataApiExecutor(
-                boto3.client("rds-data", region_name=s.aws_region),
-                resource_arn=s.catalog_cluster_arn,
-                secret_arn=s.catalog_secret_arn,
-                database=s.catalog_database,
-            )
-        raise ServiceUnavailable("The song catalog is not configured.", code="catalog_not_configured")
+        executor = catalog_executor(self.settings)
+        if executor is None:
+            raise ServiceUnavailable("The song catalog is not configured.", code="catalog_not_configured")
+        return executor
 
     @cached_property
     def catalog(self):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from melody.adapters.catalog.connect import catalog_executor
+from melody.adapters.catalog.executor import SqlExecutor
 from melody.api.schemas import DependencyState
 from melody.resources import BUCKETS, TABLES
 from melody.settings import CommonSettings
@@ -31,16 +33,18 @@ def check_dependencies(settings: CommonSettings) -> dict[str, DependencyState]:
     for bucket in BUCKETS:
         name = getattr(settings, bucket.settings_field)
         states[f"bucket:{bucket.settings_field}"] = _timed(lambda n=name: s3.head_bucket(Bucket=n))
-    database_url = getattr(settings, "database_url", None)
-    if database_url is None:
-        states["catalog_database"] = DependencyState(status="not_configured")
-    else:
-        states["catalog_database"] = _timed(lambda: _ping_database(database_url.get_secret_value()))
+    states["catalog_database"] = check_catalog(settings)
     return states
 
 
-def _ping_database(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, connect_timeout=3) as conn:
-        conn.execute("SELECT 1")
+def check_catalog(settings: object, executor: SqlExecutor | None = None) -> DependencyState:
+    """``SELECT 1`` through the same executor the catalog functions use (psycopg or the Data API)."""
+    executor = executor or catalog_executor(settings)
+    if executor is None:
+        return DependencyState(status="not_configured")
+    try:
+        return _timed(lambda: executor.query("SELECT 1 AS ok"))
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
