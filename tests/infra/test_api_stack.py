@@ -110,20 +110,37 @@ def test_log_groups_have_retention(synth):
         assert group["Properties"]["RetentionInDays"] == 365  # prod default
 
 
-def test_token_functions_get_issuer_audience_and_secret(synth):
+def test_only_the_auth_function_reads_the_signing_secret(synth):
     api_id = _api_id(synth)
-    for service in ("melody-auth", "melody-users"):
-        _, fn = function_by_service(synth.api, service)
-        env = fn["Properties"]["Environment"]["Variables"]
-        assert env["MELODY_JWT_ISSUER"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
-        assert env["MELODY_JWT_AUDIENCE"] == "melody-api"
-        assert "ImportValue" in json.dumps(env["MELODY_SIGNING_KEY_SECRET_ID"])  # from MelodyAuth
-        statements = role_policy_statements(synth.api, fn)
-        reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
-        assert reads and all(s["Resource"] == env["MELODY_SIGNING_KEY_SECRET_ID"] for s in reads)
-        assert not any("secretsmanager:PutSecretValue" in as_list(s["Action"]) for s in statements)
+    _, auth = function_by_service(synth.api, "melody-auth")
+    env = auth["Properties"]["Environment"]["Variables"]
+    assert env["MELODY_JWT_ISSUER"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
+    assert env["MELODY_JWT_AUDIENCE"] == "melody-api"
+    assert "ImportValue" in json.dumps(env["MELODY_SIGNING_KEY_SECRET_ID"])  # from MelodyAuth
+    statements = role_policy_statements(synth.api, auth)
+    reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert reads and all(s["Resource"] == env["MELODY_SIGNING_KEY_SECRET_ID"] for s in reads)
+    assert not any("secretsmanager:PutSecretValue" in as_list(s["Action"]) for s in statements)
+
+
+@pytest.mark.parametrize("service", ["melody-users", "melody-search", "melody-library", "melody-audio"])
+def test_verifying_functions_get_the_jwks_url_and_no_private_key(synth, service):
+    """A function that only verifies tokens must not be able to mint them (or derive user ids)."""
+    api_id = _api_id(synth)
+    _, fn = function_by_service(synth.api, service)
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert env["MELODY_JWT_ISSUER"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
+    assert env["MELODY_JWKS_URL"] == {"Fn::Join": ["", [{"Fn::GetAtt": [api_id, "ApiEndpoint"]}, "/.well-known/jwks.json"]]}
+    assert "MELODY_SIGNING_KEY_SECRET_ID" not in env
+    signing_secret = json.dumps(function_by_service(synth.api, "melody-auth")[1]["Properties"]["Environment"]["Variables"]["MELODY_SIGNING_KEY_SECRET_ID"])
+    for statement in role_policy_statements(synth.api, fn):
+        assert signing_secret not in json.dumps(statement.get("Resource"))
+
+
+def test_the_system_function_verifies_nothing(synth):
     _, system = function_by_service(synth.api, "melody-system")
-    assert "MELODY_SIGNING_KEY_SECRET_ID" not in system["Properties"]["Environment"]["Variables"]
+    env = system["Properties"]["Environment"]["Variables"]
+    assert "MELODY_SIGNING_KEY_SECRET_ID" not in env and "MELODY_JWKS_URL" not in env
 
 
 def _table_arns_with_action(statements, action) -> set[str]:

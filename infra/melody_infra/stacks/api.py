@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -167,12 +167,17 @@ class ApiStack(Stack):
         *,
         environment: Mapping[str, str] | None = None,
         verifies_tokens: bool = False,
+        signs_tokens: bool = False,
         memory_size: int | None = None,
         timeout: Duration | None = None,
         reserved_concurrency: int | None = None,
         description: str | None = None,
     ) -> MelodyFunction:
-        """A function for ``functions/<area>``; ``verifies_tokens`` wires issuer, audience and key read."""
+        """A function for ``functions/<area>``.
+
+        ``verifies_tokens`` wires the issuer, audience and JWKS URL; ``signs_tokens`` (the auth function
+        only) wires the issuer, audience and read access to the private key material instead.
+        """
         fn = MelodyFunction(
             self,
             f"{area.title().replace('-', '').replace('_', '')}Function",
@@ -191,10 +196,15 @@ class ApiStack(Stack):
                 "AwsSolutions-SQS3": "Synchronous API function: errors return to the caller, no async DLQ.",
             },
         )
-        if verifies_tokens:
+        if verifies_tokens or signs_tokens:
             fn.add_environment("MELODY_JWT_ISSUER", self.jwt_issuer)
             fn.add_environment("MELODY_JWT_AUDIENCE", self.jwt_audience)
+        if signs_tokens:
+            # Only the signer reads the private key material (signing key and OTP/user-id HMAC key).
             fn.read_secret(self.signing_key_secret, "MELODY_SIGNING_KEY_SECRET_ID")
+        elif verifies_tokens:
+            # Verifiers get the public keys from the issuer's JWKS, as the JWT authorizer does.
+            fn.add_environment("MELODY_JWKS_URL", Fn.join("", [self.jwt_issuer, "/.well-known/jwks.json"]))
         self.functions[area] = fn
         return fn
 
@@ -271,7 +281,8 @@ class ApiStack(Stack):
                 "GET /.well-known/jwks.json",
             ],
             protected=False,
-            verifies_tokens=True,
+            verifies_tokens=False,
+            signs_tokens=True,
             environment=env,
         )
         fn.use_tables({f: self.data.tables[f] for f in ("users_table", "otp_table", "tokens_table", "rate_limit_table")})

@@ -53,6 +53,8 @@ class TokenSettings(CommonSettings):
     # Where the signing key comes from: a local file (dev) or a Secrets Manager secret (AWS).
     signing_key_file: Path | None = None
     signing_key_secret_id: str | None = None
+    # Functions that only verify tokens read the issuer's public keys here instead (AWS).
+    jwks_url: str | None = None
 
 
 class AuthSettings(TokenSettings):

@@ -15,7 +15,7 @@ from melody.adapters.keys import load_key_material
 from melody.domain.keys import KeyMaterial
 from melody.domain.otp import OtpPolicy, OtpService
 from melody.domain.ports import Clock, SmsSender, SystemClock
-from melody.domain.tokens import AccessTokenVerifier, TokenService
+from melody.domain.tokens import AccessTokenVerifier, TokenService, VerificationKeys
 from melody.domain.users import UserService
 from melody.settings import AuthSettings, SystemSettings, TokenSettings
 
@@ -30,15 +30,26 @@ class TokenContainer:
 
     @cached_property
     def keys(self) -> KeyMaterial:
+        """The private key material: the auth function (and the single-process dev stack) only."""
         return load_key_material(self.settings)
 
     @cached_property
+    def verification_keys(self) -> VerificationKeys:
+        if self.settings.jwks_url:
+            from melody.adapters.jwks import RemoteJwks
+
+            return RemoteJwks(self.settings.jwks_url)
+        return self.keys
+
+    @cached_property
     def verifier(self) -> AccessTokenVerifier:
-        return AccessTokenVerifier(self.keys, issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience)
+        return AccessTokenVerifier(
+            self.verification_keys, issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience
+        )
 
     @cached_property
     def users(self) -> UserService:
-        return UserService(DynamoUserStore(), self.clock, hmac_key=self.keys.hmac_key)
+        return UserService(DynamoUserStore(), self.clock, hmac_key=None)  # profiles only: no login here
 
 
 class AuthContainer(TokenContainer):
@@ -49,6 +60,14 @@ class AuthContainer(TokenContainer):
     ) -> None:
         super().__init__(settings, clock=clock)
         self._sms_sender = sms_sender
+
+    @cached_property
+    def verification_keys(self) -> VerificationKeys:
+        return self.keys  # the signer checks its own tokens with its own keys
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(DynamoUserStore(), self.clock, hmac_key=self.keys.hmac_key)
 
     @cached_property
     def sms_sender(self) -> SmsSender:

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import jwt
 
@@ -43,10 +44,25 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class VerificationKey(Protocol):
+    kid: str
+
+    @property
+    def algorithm(self) -> str: ...
+
+    def public_key(self) -> Any: ...
+
+
+class VerificationKeys(Protocol):
+    """The issuer's keys by kid: the local key material, or the published JWKS (``RemoteJwks``)."""
+
+    def by_kid(self, kid: str) -> VerificationKey | None: ...
+
+
 class AccessTokenVerifier:
     """Verifies access tokens against the published keys (used by every API function)."""
 
-    def __init__(self, keys: KeyMaterial, *, issuer: str, audience: str) -> None:
+    def __init__(self, keys: VerificationKeys, *, issuer: str, audience: str) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience

@@ -52,12 +52,16 @@ def user_id_for(phone_e164: str, hmac_key: bytes) -> str:
 
 
 class UserService:
-    def __init__(self, store: UserStore, clock: Clock, *, hmac_key: bytes) -> None:
+    def __init__(self, store: UserStore, clock: Clock, *, hmac_key: bytes | None) -> None:
+        """``hmac_key`` is needed only to log in (it derives user ids); functions that only read and
+        update profiles run without it."""
         self._store = store
         self._clock = clock
         self._hmac_key = hmac_key
 
     def login(self, phone_e164: str) -> User:
+        if self._hmac_key is None:
+            raise RuntimeError("this UserService was built without the HMAC key; only the auth function logs in")
         now = self._clock.now()
         user = self._store.create_if_absent(
             User(

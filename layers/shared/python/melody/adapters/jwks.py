@@ -1,0 +1,89 @@
+"""The issuer's public keys fetched from its JWKS URL, for functions that verify but never sign.
+
+Only the auth function holds the private signing key (and the HMAC key). Every other function
+verifies access tokens against ``<issuer>/.well-known/jwks.json``, as API Gateway's JWT authorizer
+does: keys are cached for ``ttl_s``; an unknown ``kid`` (a key rotated in) triggers one early
+refresh, at most every ``min_refresh_s``, so forged kids cannot make the function hammer the issuer.
+Each key's algorithm follows from its key type, never from the token.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+from melody.errors import ServiceUnavailable
+
+_ALGORITHM_BY_KTY = {"RSA": "RS256", "EC": "ES256"}
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    kid: str
+    key: Any
+    algorithm: str
+
+    def public_key(self) -> Any:
+        return self.key
+
+
+def parse_jwks(document: dict) -> dict[str, PublicKey]:
+    """Signing keys by kid; keys of another use or type, or whose alg disagrees with their type, are skipped."""
+    keys: dict[str, PublicKey] = {}
+    for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+        if not isinstance(jwk, dict) or not jwk.get("kid") or jwk.get("use", "sig") != "sig":
+            continue
+        algorithm = _ALGORITHM_BY_KTY.get(jwk.get("kty", ""))
+        if algorithm is None or jwk.get("alg", algorithm) != algorithm:
+            continue
+        try:
+            keys[str(jwk["kid"])] = PublicKey(str(jwk["kid"]), jwt.PyJWK(jwk, algorithm=algorithm).key, algorithm)
+        except jwt.PyJWTError:
+            continue
+    return keys
+
+
+class RemoteJwks:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.Client | None = None,
+        ttl_s: float = 300,
+        min_refresh_s: float = 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self._client = client or httpx.Client(timeout=3.0)
+        self._ttl_s = ttl_s
+        self._min_refresh_s = min_refresh_s
+        self._clock = clock
+        self._keys: dict[str, PublicKey] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def by_kid(self, kid: str) -> PublicKey | None:
+        with self._lock:
+            now = self._clock()
+            if self._fetched_at is None or now - self._fetched_at >= self._ttl_s:
+                self._refresh(now)
+            elif kid not in self._keys and now - self._fetched_at >= self._min_refresh_s:
+                self._refresh(now)
+            return self._keys.get(kid)
+
+    def _refresh(self, now: float) -> None:
+        try:
+            response = self._client.get(self._url, headers={"accept": "application/json"})
+            response.raise_for_status()
+            keys = parse_jwks(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            if self._fetched_at is not None and now - self._fetched_at < 4 * self._ttl_s:
+                return  # keep serving the last good keys through a short issuer outage
+            raise ServiceUnavailable("The token keys could not be fetched.", code="jwks_unavailable") from exc
+        self._keys, self._fetched_at = keys, now
