@@ -59,6 +59,8 @@ def test_create_applies_every_migration_once():
     assert versions and result["Data"]["Applied"] == ",".join(map(str, versions))
     assert result["PhysicalResourceId"] == f"{PROPS['ClusterArn']}/catalog-migrations"
     assert any("CREATE TABLE" in s for s in client.sql) and client.commits == 1
+    # keys only Python computes (0003 clears dedup_key) are backfilled in the same deployment step
+    assert any("WHERE dedup_key IS NULL" in s for s in client.sql)
     again = catalog_migrate.handler(_event("Update"), None, client=client)
     assert again["Data"]["Applied"] == ""  # idempotent: nothing pending
 

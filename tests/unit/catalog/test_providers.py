@@ -153,8 +153,8 @@ class FakeCatalog:
     def known_tokens(self, tokens):
         return set()
 
-    def find_duplicate(self, isrc, key):
-        return "trk_existing" if isrc == "DUP" else None
+    def find_duplicate(self, song):
+        return "trk_existing" if song.isrc == "DUP" else None
 
     def add_external_id(self, track_id, provider, ext, url):
         self.links.append((track_id, provider, ext))
@@ -212,3 +212,77 @@ def test_fan_out_gives_partial_results_merges_duplicates_and_caches():
     assert again.sources["spotify"].status == "cached" and good.calls == 1
     catalog_only = service.search("kesariya", language=None, limit=10, offset=0, source="catalog")
     assert set(catalog_only.sources) == {"catalog"}
+
+
+# --- a hit's language is what the provider says, never the query's filter -------------------------
+
+
+def test_spotify_and_lastfm_hits_do_not_inherit_the_query_language():
+    def spotify(request):
+        if request.url.host == "accounts.spotify.com":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        return httpx.Response(200, json=SPOTIFY_SEARCH)
+
+    hits = run(SpotifyProvider("id", "secret", timeout=1, transport=httpx.MockTransport(spotify))
+               .search("kesariya", language="ta", limit=5))
+    assert hits and all(h.language is None for h in hits)  # Spotify names no language
+    lastfm = httpx.MockTransport(lambda r: httpx.Response(200, json=LASTFM_SEARCH))
+    hits = run(LastFmProvider("k", timeout=1, transport=lastfm).search("tum hi ho", language="hi", limit=5))
+    assert hits and all(h.language is None for h in hits)
+
+
+def test_youtube_language_comes_from_the_declared_audio_language():
+    videos = {"items": [
+        {"id": "YR12Z8f1Dh8", "contentDetails": {"duration": "PT4M10S"}, "snippet": {"defaultAudioLanguage": "ta"}},
+        {"id": "abc123", "contentDetails": {"duration": "PT3M"}, "snippet": {"defaultAudioLanguage": "en-US"}},
+    ]}
+    parts = []
+
+    def handler(request):
+        if request.url.path.endswith("/search"):
+            assert request.url.params["relevanceLanguage"] == "hi"  # the filter only biases the search
+            return httpx.Response(200, json=YT_SEARCH)
+        parts.append(request.url.params["part"])
+        return httpx.Response(200, json=videos)
+
+    songs = run(YouTubeProvider("k", timeout=1, transport=httpx.MockTransport(handler)).search("x", language="hi", limit=5))
+    assert "snippet" in parts[0].split(",") and "contentDetails" in parts[0].split(",")
+    assert [s.language for s in songs] == ["ta", "en"]
+    # No declared language (or "zxx", no linguistic content): unknown, not the query's "hi".
+    bare = httpx.MockTransport(lambda r: httpx.Response(200, json=YT_SEARCH if r.url.path.endswith("/search") else {
+        "items": [{"id": "YR12Z8f1Dh8", "contentDetails": {"duration": "PT4M10S"}, "snippet": {"defaultAudioLanguage": "zxx"}},
+                  {"id": "abc123", "contentDetails": {"duration": "PT3M"}}]}))
+    songs = run(YouTubeProvider("k", timeout=1, transport=bare).search("x", language="hi", limit=5))
+    assert [s.language for s in songs] == [None, None]
+
+
+def test_fan_out_keeps_same_titled_songs_of_other_artists_apart():
+    a = SongIn(title="Tum Hi Ho", artists=["Arijit Singh"], duration_s=262, external_ids={"spotify": "s1"})
+    b = SongIn(title="Tum Hi Ho", artists=["Some Cover Band"], duration_s=262, external_ids={"youtube": "y1"})
+    c = SongIn(title="Tum Hi Ho (From \"Aashiqui 2\")", artists=["Mithoon", "Arijit Singh"], external_ids={"lastfm": "l1"})
+    d = SongIn(title="Tum Hi Ho", artists=["Arijit Singh"], duration_s=300, external_ids={"deezer": "d1"})  # another cut
+    catalog = FakeCatalog()
+    service = MusicSearchService(
+        catalog, providers=lambda: [Fake("spotify", result=[a, b]), Fake("lastfm", result=[c, d])], cache=lambda: None,
+        clock=SimpleNamespace(now=lambda: 1000.0), cache_ttl_s=0, provider_timeout_s=1,
+    )
+    service.search("tum hi ho", language=None, limit=10, offset=0, source="all")
+    ids = sorted(sorted(s.external_ids) for s in catalog.upserted)
+    # a + c (shared artist, c has no duration), b (other artist), d (same artist, 38 s longer)
+    assert ids == [["deezer"], ["lastfm", "spotify"], ["youtube"]]
+
+
+def test_a_hit_without_url_is_kept_not_a_failed_provider():
+    item = {k: v for k, v in SPOTIFY_SEARCH["tracks"]["items"][0].items() if k != "external_urls"}
+
+    def spotify(request):
+        if request.url.host == "accounts.spotify.com":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        return httpx.Response(200, json={"tracks": {"items": [item]}})
+
+    hits = run(SpotifyProvider("id", "secret", timeout=1, transport=httpx.MockTransport(spotify)).search("k", language=None, limit=5))
+    assert len(hits) == 1 and hits[0].external_urls == {}
+    track = {k: v for k, v in LASTFM_SEARCH["results"]["trackmatches"]["track"][0].items() if k != "url"}
+    lastfm = httpx.MockTransport(lambda r: httpx.Response(200, json={"results": {"trackmatches": {"track": [track]}}}))
+    hits = run(LastFmProvider("k", timeout=1, transport=lastfm).search("tum hi ho", language=None, limit=5))
+    assert len(hits) == 1 and hits[0].external_urls == {}

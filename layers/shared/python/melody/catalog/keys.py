@@ -262,12 +262,107 @@ def latin_variants(text: str) -> list[str]:
     return [v for v in variants if v]
 
 
-def dedup_key(title: str, artists: list[str], duration_s: int | None) -> str:
-    """Normalised title + first artist + duration bucket (±5 s): how provider hits meet the catalog."""
-    title_key = re.sub(r"\s*[\(\[].*?[\)\]]", "", title)  # "(From 'Film')", "[Official Video]"
-    first_artist = to_latin(artists[0]) if artists else ""
-    bucket = str(round(duration_s / 10)) if duration_s else "-"
-    return f"{to_latin(title_key)}|{first_artist}|{bucket}"
+# --- de-duplication of provider hits against the catalog -------------------------------------
+
+DEDUP_DURATION_TOLERANCE_S = 5
+# A bracketed or " - " segment that decorates a title rather than naming another recording:
+# "(From \"Brahmastra\")", "- Remastered 2011", "(feat. X)", "[Official Video]", "(Lyrical)".
+# Version qualifiers ("(Reprise)", "(Female)", "(Remix)", "(Unplugged)") are kept: they are other songs.
+_DECORATION = re.compile(
+    r"^\s*(?:from|feat|ft|featuring|with)\b"
+    r"|\b(?:remaster(?:ed)?|official|video|audio|lyrics?|lyrical|full\s+song|hd|4k|hq|soundtrack|ost|explicit|promo)\b",
+    re.IGNORECASE,
+)
+_BRACKETED = re.compile(r"[(\[{]([^)\]}]*)[)\]}]")
+_DASH_SUFFIX = re.compile(r"\s+[-\u2013\u2014|]\s+(.*)$")
+_FEAT = re.compile(r"\s+(?:feat|ft|featuring)\b\.?\s.*$", re.IGNORECASE)
+_TRAILING_NOISE = re.compile(
+    r"\s+(?:full\s+(?:video\s+)?song|full\s+video|official\s+(?:music\s+)?(?:video|audio)|lyric(?:al)?\s+video"
+    r"|video\s+song|audio\s+song)\b.*$",
+    re.IGNORECASE,
+)
+_KEY_NOISE = {"version", "ver"}
+
+
+def _dedup_title(title: str) -> str:
+    """``title`` without its decorations (qualifiers such as "(Reprise)" stay, as plain words)."""
+    text = unicodedata.normalize("NFC", title or "")
+    text = _BRACKETED.sub(lambda m: " " if _DECORATION.search(m.group(1)) else f" {m.group(1)} ", text)
+    suffix = _DASH_SUFFIX.search(text)
+    if suffix and _DECORATION.search(suffix.group(1)):
+        text = text[: suffix.start()]
+    text = _TRAILING_NOISE.sub("", _FEAT.sub("", text))
+    return text.strip() or (title or "")
+
+
+def _phonetic_compact(latin: str) -> str:
+    return "".join(phonetic_word(w) for w in latin.split() if w not in _KEY_NOISE)
+
+
+def dedup_keys(title: str, title_latin: str | None = None) -> list[str]:
+    """Every de-duplication key of a title (its Latin title first, then each rendering of ``title``).
+
+    The catalog stores one key per song (:func:`dedup_key`); a provider hit is looked up by all of
+    its keys, so a native-script hit meets a song stored under either schwa rendering.
+    """
+    keys: list[str] = []
+    for text in (title_latin, title):
+        if not text:
+            continue
+        for variant in latin_variants(_dedup_title(text)):
+            key = _phonetic_compact(variant)
+            if key and key not in keys:
+                keys.append(key)
+    return keys
+
+
+def dedup_key(title: str, artists: list[str] | None = None, duration_s: int | None = None) -> str:
+    """The catalog's de-duplication key of a song: its normalised, phonetic title (spaces dropped).
+
+    Decorations are stripped ("(From 'Film')", "- Remastered", "feat. X", "[Official Video]") and
+    spelling variants fold (``चाहूँ मैं या ना`` and "Chahun Main Ya Naa" share a key). Artists and
+    duration are deliberately not part of the key (the parameters are accepted and ignored):
+    providers order artists differently and durations drift by seconds, so they are compared per
+    candidate with :func:`dedup_match`. A native title is keyed by its medial-schwa rendering
+    (धड़कन → dhadkan), the way such titles are usually romanised.
+    """
+    variants = latin_variants(_dedup_title(title))
+    return _phonetic_compact(variants[-1]) if variants else ""
+
+
+def _artist_keys(name: str) -> tuple[str, str]:
+    words = [phonetic_word(w) for w in to_latin(name).split()]
+    return "".join(words), (words[0] if words else "")
+
+
+def artists_match(a: list[str], b: list[str]) -> bool:
+    """Whether two artist lists share an artist (same phonetic name, or the same given name)."""
+    keys_a = [_artist_keys(n) for n in a]
+    keys_b = [_artist_keys(n) for n in b]
+    for full_a, first_a in keys_a:
+        for full_b, first_b in keys_b:
+            if full_a and full_a == full_b:
+                return True
+            if len(first_a) >= 3 and first_a == first_b:  # "Arijit Singh" ~ "अरिजीत सिंह"
+                return True
+    return False
+
+
+def durations_match(a: int | None, b: int | None, tolerance: int = DEDUP_DURATION_TOLERANCE_S) -> bool:
+    """Durations within ``tolerance`` seconds; an unknown duration matches any."""
+    return a is None or b is None or abs(int(a) - int(b)) <= tolerance
+
+
+def dedup_match(artists_a: list[str], duration_a: int | None, artists_b: list[str], duration_b: int | None) -> bool:
+    """Two songs with the same title key are one song: a shared artist and close durations.
+
+    When a side has no artists, the durations must both be known and close.
+    """
+    if not durations_match(duration_a, duration_b):
+        return False
+    if artists_a and artists_b:
+        return artists_match(artists_a, artists_b)
+    return duration_a is not None and duration_b is not None
 
 
 # --- Latin → native (best effort) -----------------------------------------------------------

@@ -1,8 +1,8 @@
 """The search use case: catalog search, plus (``source=all``) a provider fan-out merged into it.
 
-Provider hits are upserted into the catalog (de-duplicated by ISRC, else normalised
-title + first artist + duration), then the catalog search runs once more, so merged results are
-ranked by one ranking and each song appears once. A slow or failing provider only changes its
+Provider hits are upserted into the catalog (de-duplicated by ISRC, else phonetic title key + a
+shared artist + a duration within a few seconds), then the catalog search runs once more, so merged
+results are ranked by one ranking and each song appears once. A slow or failing provider only changes its
 entry in ``sources``; a search never fails because of one.
 """
 
@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from melody.catalog.keys import dedup_key
+from melody.catalog.keys import dedup_keys, dedup_match
 from melody.catalog.models import SearchPage, SongIn, SourceStatus
 from melody.catalog.search import search_catalog
 from melody.domain.ports import Clock
@@ -137,25 +137,33 @@ class MusicSearchService:
         return await asyncio.gather(*(one(p) for p in providers))
 
     def _merge_into_catalog(self, songs: list[SongIn]) -> None:
-        new: dict[str, SongIn] = {}
+        new: list[SongIn] = []
         for song in songs:
-            existing = self.catalog.find_duplicate(
-                song.isrc, dedup_key(song.title_latin or song.title, song.artists, song.duration_s)
-            )
+            existing = self.catalog.find_duplicate(song)
             if existing:
                 for provider, ext in song.external_ids.items():
                     self.catalog.add_external_id(existing, provider, ext, song.external_urls.get(provider))
                 continue
-            key = song.isrc or dedup_key(song.title_latin or song.title, song.artists, song.duration_s)
-            if key in new:  # the same song from two providers: keep one, remember both ids
-                kept = new[key]
+            kept = next((k for k in new if same_song(k, song)), None)
+            if kept is not None:  # the same song from two providers: keep one, remember both ids
                 kept.external_ids.update(song.external_ids)
                 kept.external_urls.update(song.external_urls)
                 kept.isrc = kept.isrc or song.isrc
+                kept.duration_s = kept.duration_s or song.duration_s
+                kept.language = kept.language or song.language
                 continue
-            new[key] = song
+            new.append(song)
         if new:
-            self.catalog.upsert_songs(list(new.values()))
+            self.catalog.upsert_songs(new)
+
+
+def same_song(a: SongIn, b: SongIn) -> bool:
+    """Two provider hits for one song: same ISRC, else a shared title key, artist and close duration."""
+    if a.isrc and a.isrc == b.isrc:
+        return True
+    if not set(dedup_keys(a.title, a.title_latin)) & set(dedup_keys(b.title, b.title_latin)):
+        return False
+    return dedup_match(a.artists, a.duration_s, b.artists, b.duration_s)
 
 
 def _run(coro):

@@ -42,11 +42,20 @@ def load_file(path: Path, repo: CatalogRepository) -> LoadReport:
     return LoadReport(loaded=repo.upsert_songs(songs), rejected=rejected)
 
 
-def ensure_catalog(executor, seed: Path | None) -> tuple[list[int], LoadReport | None]:
-    """``melody dev``'s first-start step: migrate, then load the seed catalogue into an empty catalog."""
+def migrate_catalog(executor) -> list[int]:
+    """Apply pending migrations, then compute the keys that only Python can compute (a migration may
+    clear them, as 0003 does for ``dedup_key``). Every migration path (``melody dev``, ``melody catalog
+    migrate``/``load``, the CDK migration step) goes through here."""
     from melody.adapters.catalog.migrations import migrate
 
     applied = migrate(executor)
+    CatalogRepository(executor).refresh_dedup_keys()
+    return applied
+
+
+def ensure_catalog(executor, seed: Path | None) -> tuple[list[int], LoadReport | None]:
+    """``melody dev``'s first-start step: migrate, then load the seed catalogue into an empty catalog."""
+    applied = migrate_catalog(executor)
     repo = CatalogRepository(executor)
     if seed is None or not Path(seed).is_file() or repo.count() > 0:
         return applied, None

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from melody.adapters.catalog.executor import SqlExecutor
-from melody.catalog.keys import dedup_key, to_latin  # noqa: F401 - dedup_key re-exported
+from melody.catalog.keys import DEDUP_DURATION_TOLERANCE_S, dedup_key, dedup_keys, dedup_match, to_latin
 from melody.catalog.models import ArtistRef, ExternalLink, SongIn, Track, TrackDetails
 from melody.catalog.ranking import build_search_doc, index_tokens, native_title, trigrams
 
@@ -98,6 +98,23 @@ def _recall_sql(language_filter: str) -> str:
 _RECALL_SQL = _recall_sql("")
 _RECALL_SQL_LANG = _recall_sql(" AND ps.language = CAST(:language AS text)")
 
+# Duplicate candidates of a provider hit: songs under any of its title keys whose duration is within
+# the tolerance (or unknown on either side); closest known duration first, then the most popular.
+_DUPLICATE_SQL = """
+    WITH c AS (SELECT s.track_id, s.duration_s, s.popularity,
+                      CASE WHEN CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL THEN NULL
+                           ELSE abs(s.duration_s - CAST(:duration AS integer)) END AS drift
+               FROM songs s
+               WHERE s.dedup_key IN (SELECT jsonb_array_elements_text(CAST(:keys AS jsonb)))
+                 AND (CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL
+                      OR abs(s.duration_s - CAST(:duration AS integer)) <= :tolerance)
+               ORDER BY drift NULLS LAST, s.popularity DESC, s.track_id
+               LIMIT :cap)
+    SELECT c.track_id, c.duration_s, c.popularity,
+           COALESCE((SELECT jsonb_agg(ar.name ORDER BY sa.position) FROM song_artists sa
+                     JOIN artists ar ON ar.artist_id = sa.artist_id WHERE sa.track_id = c.track_id), '[]'::jsonb) AS artists
+    FROM c ORDER BY c.drift NULLS LAST, c.popularity DESC, c.track_id"""
+
 
 class CatalogRepository:
     def __init__(self, executor: SqlExecutor, *, batch_size: int = 200) -> None:
@@ -159,7 +176,7 @@ class CatalogRepository:
                     "popularity": song.popularity,
                     "genres": song.genres,
                     "isrc": song.isrc,
-                    "dedup_key": dedup_key(song.title_latin or song.title, song.artists, song.duration_s),
+                    "dedup_key": dedup_key(song.title_latin or song.title),
                     "search_doc": doc,
                 }
             )
@@ -309,14 +326,53 @@ class CatalogRepository:
             has_audio=bool(row["has_audio"]),
         )
 
-    def find_duplicate(self, isrc: str | None, key: str) -> str | None:
-        """A catalog track id for a provider hit: same ISRC, else same normalised title+artist+duration."""
-        if isrc:
-            rows = self.db.query("SELECT track_id FROM songs WHERE isrc = :isrc LIMIT 1", {"isrc": isrc})
+    def find_duplicate(self, song: SongIn) -> str | None:
+        """The catalog track a provider hit duplicates: same ISRC, else same title key + artist + duration.
+
+        Title keys are phonetic (spelling variants meet), durations match within
+        ``DEDUP_DURATION_TOLERANCE_S`` (an unknown duration matches any: then the most popular
+        candidate wins), artists must share a name. One index range per title key (songs_dedup_key),
+        never a scan of the songs table.
+        """
+        if song.isrc:
+            rows = self.db.query("SELECT track_id FROM songs WHERE isrc = :isrc LIMIT 1", {"isrc": song.isrc})
             if rows:
                 return rows[0]["track_id"]
-        rows = self.db.query("SELECT track_id FROM songs WHERE dedup_key = :key LIMIT 1", {"key": key})
-        return rows[0]["track_id"] if rows else None
+        keys = dedup_keys(song.title, song.title_latin)
+        if not keys:
+            return None
+        rows = self.db.query(_DUPLICATE_SQL, {"keys": keys, "duration": song.duration_s,
+                                              "tolerance": DEDUP_DURATION_TOLERANCE_S, "cap": 20})
+        for row in rows:
+            artists = row.get("artists")
+            if isinstance(artists, str):  # the Data API returns jsonb as text
+                artists = json.loads(artists)
+            if dedup_match(song.artists, song.duration_s, list(artists or []), row.get("duration_s")):
+                return row["track_id"]
+        return None
+
+    def refresh_dedup_keys(self, *, batch_size: int = 500) -> int:
+        """Compute the de-duplication key of songs that lack one (rows written before migration 0003).
+
+        Keys are computed in Python (the same function as at write time); idempotent, and cheap when
+        nothing is pending (a partial index holds exactly the pending rows).
+        """
+        total = 0
+        while True:
+            rows = self.db.query(
+                "SELECT track_id, title, title_latin FROM songs WHERE dedup_key IS NULL ORDER BY track_id LIMIT :n",
+                {"n": batch_size},
+            )
+            if not rows:
+                return total
+            updates = [{"track_id": r["track_id"], "dedup_key": dedup_key(r["title_latin"] or r["title"])} for r in rows]
+            self.db.execute(
+                """UPDATE songs s SET dedup_key = r.dedup_key
+                   FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(track_id text, dedup_key text)
+                   WHERE s.track_id = r.track_id AND s.dedup_key IS NULL""",
+                {"rows": updates},
+            )
+            total += len(rows)
 
     def vocab_fuzzy(self, words: list[str], *, per_word: int = 40) -> dict[int, list[str]]:
         """Vocabulary tokens sharing trigrams with each query word (the fuzzy part of recall)."""

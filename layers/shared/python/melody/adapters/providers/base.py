@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from melody.catalog.models import SongIn
+from melody.catalog.models import LANGUAGES, SongIn
 from melody.catalog.service import ProviderFailure
 
 
@@ -58,6 +58,15 @@ def iso8601_seconds(value: str | None) -> int | None:
         return None
     d, h, m, s = (int(g or 0) for g in match.groups())
     return ((d * 24 + h) * 60 + m) * 60 + s
+
+
+def provider_language(tag: str | None) -> str | None:
+    """A song language from what a provider says (a BCP-47 tag such as ``hi`` or ``en-US``), else None.
+
+    Never the query's ``language`` filter: a provider returns songs of other languages for it too.
+    """
+    primary = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LANGUAGES else None
 
 
 class SkippedProvider:

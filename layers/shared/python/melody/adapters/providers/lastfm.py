@@ -42,9 +42,9 @@ class LastFmProvider(HttpProvider):
                 SongIn(
                     title=name,
                     artists=[artist] if artist else [],
-                    language=language,
+                    language=None,  # Last.fm does not say; the query's filter is no evidence
                     external_ids={"lastfm": ext[:200]},
-                    external_urls={"lastfm": t.get("url")},
+                    external_urls={"lastfm": t["url"]} if t.get("url") else {},
                 )
             )
         return songs

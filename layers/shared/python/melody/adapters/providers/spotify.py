@@ -14,6 +14,10 @@ TOKEN_URL = "https://accounts.spotify.com/api/token"
 SEARCH_URL = "https://api.spotify.com/v1/search"
 
 
+def _url(provider: str, url: str | None) -> dict[str, str]:
+    return {provider: url} if url else {}  # a missing URL must not fail the whole response
+
+
 class SpotifyProvider(HttpProvider):
     name = "spotify"
 
@@ -62,9 +66,9 @@ class SpotifyProvider(HttpProvider):
                     duration_s=round(item["duration_ms"] / 1000) if item.get("duration_ms") else None,
                     popularity=int(item.get("popularity") or 0),
                     isrc=(item.get("external_ids") or {}).get("isrc"),
-                    language=language,
+                    language=None,  # Spotify does not say; the query's filter is no evidence
                     external_ids={"spotify": item["id"]},
-                    external_urls={"spotify": (item.get("external_urls") or {}).get("spotify")},
+                    external_urls=_url("spotify", (item.get("external_urls") or {}).get("spotify")),
                 )
             )
         return songs

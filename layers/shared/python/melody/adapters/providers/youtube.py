@@ -1,10 +1,10 @@
-"""YouTube Data API v3: ``search.list`` (music videos), then ``videos.list`` for the durations."""
+"""YouTube Data API v3: ``search.list`` (music videos), then ``videos.list`` (durations, audio language)."""
 
 from __future__ import annotations
 
 import html
 
-from melody.adapters.providers.base import HttpProvider, iso8601_seconds
+from melody.adapters.providers.base import HttpProvider, iso8601_seconds, provider_language
 from melody.catalog.models import SongIn
 
 API = "https://www.googleapis.com/youtube/v3"
@@ -36,14 +36,17 @@ class YouTubeProvider(HttpProvider):
             found = await self.get_json(client, f"{API}/search", params=params)
             ids = [i["id"]["videoId"] for i in found.get("items") or [] if (i.get("id") or {}).get("videoId")]
             durations: dict[str, int | None] = {}
+            languages: dict[str, str | None] = {}
             if ids:
+                # One videos.list call (its quota cost does not grow with the parts): durations, and the audio
+                # language the uploader declared (``relevanceLanguage`` above only biases the search).
                 videos = await self.get_json(
-                    client, f"{API}/videos", params={"part": "contentDetails", "id": ",".join(ids), "key": self._key}
+                    client, f"{API}/videos",
+                    params={"part": "contentDetails,snippet", "id": ",".join(ids), "key": self._key},
                 )
-                durations = {
-                    v["id"]: iso8601_seconds((v.get("contentDetails") or {}).get("duration"))
-                    for v in videos.get("items") or []
-                }
+                for v in videos.get("items") or []:
+                    durations[v["id"]] = iso8601_seconds((v.get("contentDetails") or {}).get("duration"))
+                    languages[v["id"]] = provider_language((v.get("snippet") or {}).get("defaultAudioLanguage"))
         songs = []
         for item in found.get("items") or []:
             video_id = (item.get("id") or {}).get("videoId")
@@ -56,7 +59,7 @@ class YouTubeProvider(HttpProvider):
                     title=title,
                     artists=artists,
                     duration_s=durations.get(video_id),
-                    language=language,
+                    language=languages.get(video_id),
                     external_ids={"youtube": video_id},
                     external_urls={"youtube": f"https://www.youtube.com/watch?v={video_id}"},
                 )
