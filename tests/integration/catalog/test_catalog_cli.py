@@ -112,3 +112,24 @@ def test_migration_0003_recomputes_dedup_keys_of_existing_rows(monkeypatch, exec
     hit = SongIn(title="Chahun Main Ya Naa", artists=["Arijit Singh"], duration_s=302)
     assert repo.find_duplicate(hit) == "trk_cli_test_0001"
     assert repo.refresh_dedup_keys() == 0  # nothing pending: a cheap no-op
+
+
+def test_catalog_migrate_reads_the_libpq_database_url_like_melody_dev(monkeypatch, capsys, database_url, schema, executor):
+    from melody.cli import main
+
+    monkeypatch.delenv("MELODY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MELODY_CATALOG_DB_SCHEMA", schema)
+    assert main(["catalog", "migrate"]) == 0
+    assert "catalog migrations applied" in capsys.readouterr().err
+    assert executor.query("SELECT to_regclass('songs') IS NOT NULL AS present")[0]["present"]
+
+
+def test_catalog_commands_without_a_database_say_so_in_one_line(monkeypatch, capsys):
+    from melody.cli import main
+
+    for name in ("MELODY_DATABASE_URL", "DATABASE_URL", "MELODY_CATALOG_CLUSTER_ARN", "MELODY_CATALOG_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["catalog", "migrate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No catalog database") and "Traceback" not in err

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from melody.errors import AppError
+
 
 def _cmd_dev(args: argparse.Namespace) -> int:
     from melody.local.stack import run_dev
@@ -31,10 +33,25 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def _catalog_executor():
-    from melody.settings import CatalogSettings
-    from melody.wiring import MusicServices
+    import os
 
-    return MusicServices(CatalogSettings()).executor
+    from pydantic import SecretStr
+
+    from melody.adapters.catalog.connect import catalog_executor
+    from melody.errors import ServiceUnavailable
+    from melody.settings import CatalogDatabaseSettings
+
+    settings = CatalogDatabaseSettings()
+    if settings.database_url is None and os.environ.get("DATABASE_URL"):
+        # The libpq convention `melody dev` follows too; MELODY_DATABASE_URL wins when both are set.
+        settings = settings.model_copy(update={"database_url": SecretStr(os.environ["DATABASE_URL"])})
+    executor = catalog_executor(settings)
+    if executor is None:
+        raise ServiceUnavailable(
+            "No catalog database: set DATABASE_URL (or MELODY_DATABASE_URL), or the Data API settings.",
+            code="catalog_not_configured",
+        )
+    return executor
 
 
 def _cmd_catalog_migrate(args: argparse.Namespace) -> int:
@@ -95,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except AppError as exc:  # a clear line, never a traceback, for a misconfiguration
+        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
