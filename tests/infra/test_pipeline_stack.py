@@ -179,15 +179,36 @@ def rule_id(synth) -> str:
     return logical_id
 
 
-def test_alarms_on_failed_and_timed_out_executions_and_dead_letters(synth):
+def test_alarms_on_system_failures_timed_out_executions_and_dead_letters(synth):
     alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()}
-    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible"}
+    # Not ExecutionsFailed: every Catch ends in Fail, so it counts each corrupt or too-long upload.
+    assert set(alarms) == {"PipelineFailures", "Errors", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible"}
     (topic_id,) = resources(synth.pipeline, "AWS::SNS::Topic")
     for alarm in alarms.values():
         assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
     topic = resources(synth.pipeline, "AWS::SNS::Topic")[topic_id]["Properties"]
     assert "KmsMasterKeyId" in topic
+
+
+def test_the_failed_jobs_alarm_pages_for_system_failures_only(synth):
+    """The EMF metric mark_failed emits (melody.jobs.container), in the functions' namespace, with
+    exactly the dimensions it is emitted with: the mark_failed function's service and kind=system."""
+    from melody.jobs.container import FAILURE_METRIC
+
+    alarms = [a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()]
+    (alarm,) = [a for a in alarms if a["MetricName"] == FAILURE_METRIC]
+    _, mark_failed = function_by_service(synth.pipeline, "melody-pipeline-mark-failed")
+    env = mark_failed["Properties"]["Environment"]["Variables"]
+    assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"] == "MelodyStudio"
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions == {"service": env["POWERTOOLS_SERVICE_NAME"], "kind": "system"}
+    assert alarm["Statistic"] == "Sum" and alarm["Period"] == 300
+    assert alarm["Threshold"] == 1 and alarm["TreatMissingData"] == "notBreaching"
+    # ... and a failure of mark_failed itself (no metric then) still pages
+    (errors,) = [a for a in alarms if a["MetricName"] == "Errors"]
+    assert errors["Namespace"] == "AWS/Lambda"
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": _fn_id(synth, "melody-pipeline-mark-failed")}}]
 
 
 def test_uploads_bucket_cors_allows_browser_post_from_the_web_origin(synth):

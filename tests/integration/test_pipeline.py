@@ -74,6 +74,15 @@ def test_upload_is_processed_once_and_the_same_audio_is_reused(pipeline):
     assert {"probe", "separate", "analyse", "persist"} <= set(done.stage_timings)
     links = pipeline.jobs.result_links(done)
     assert links["analysis"]["tempo"]["bpm"] > 0 and links["analysis"]["key"]["camelot"]
+    # analysis.json names the engine that produced the stems (the job's engine, with its version)
+    from melody_audio.separate import DspEngine
+
+    assert links["engine"] == links["analysis"]["engine"] == {"name": "dsp", "version": DspEngine.version}
+    result = pipeline.jobs._results.get(done.result_key)
+    stored = json.loads(
+        pipeline.storage._client.get_object(Bucket=pipeline.settings.media_bucket, Key=result.analysis_key)["Body"].read()
+    )
+    assert stored["engine"] == {"name": "dsp", "version": DspEngine.version}
 
     # A replayed event starts nothing and writes nothing.
     from melody.jobs.trigger import handle_object_created

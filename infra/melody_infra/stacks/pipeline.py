@@ -9,7 +9,10 @@
   the EventBridge ``trigger`` as zip functions with the shared and dependency layers (they never
   import the audio engine);
 * the EventBridge rule "Object Created under uploads/" -> trigger (retries, SQS dead-letter queue);
-* alarms (failed / timed-out executions, dead letters) to an encrypted SNS topic.
+* alarms to an encrypted SNS topic, for system faults only: jobs failed for a system reason
+  (``PipelineFailures`` with ``kind=system``, emitted by ``mark_failed``; a bad upload is
+  ``kind=input`` and pages no one), the ``mark_failed`` function itself failing, timed-out
+  executions and dead letters.
 
 The audio API routes live in ``MelodyApi`` (:func:`add_audio_routes`), because the API, its
 authorizer and its functions share one stack.
@@ -37,9 +40,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
+from melody.jobs.container import FAILURE_METRIC
 from melody.local.pipeline import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
+from melody_infra.constructs.function import METRICS_NAMESPACE
 from melody_infra.nag import acknowledge, nag_ref
 from melody_infra.paths import REPO_ROOT
 from melody_infra.stacks.data import UPLOADS_PREFIX, DataStack
@@ -74,6 +79,11 @@ STEPS: dict[str, tuple[str, str, int | None, int, int | None]] = {
     "persist": ("PersistFunctionArn", "zip", 512, 60, None),
     "mark_failed": ("MarkFailedFunctionArn", "zip", 512, 60, None),
 }
+
+
+def step_service(name: str) -> str:
+    """The ``service`` of a step function (``POWERTOOLS_SERVICE_NAME`` is ``melody-<service>``)."""
+    return f"pipeline-{name.replace('_', '-')}"
 
 
 def pipeline_image_code(cmd: str) -> lambda_.DockerImageCode:
@@ -155,7 +165,7 @@ class PipelineStack(Stack):
             self,
             construct_id,
             area="pipeline",
-            service=f"pipeline-{name.replace('_', '-')}",
+            service=step_service(name),
             config=self.config,
             layers=None if packaging == "image" else self.layers,
             handler=f"handler.{name}",
@@ -331,8 +341,21 @@ class PipelineStack(Stack):
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
         action = cw_actions.SnsAction(topic)
         period = Duration.minutes(5)
+        # Every Catch ends in Fail, so ExecutionsFailed also counts corrupt or too-long uploads:
+        # page instead on the system failures mark_failed counts (its EMF metric, melody.jobs.container).
+        system_failures = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=FAILURE_METRIC,
+            dimensions_map={"service": f"melody-{step_service('mark_failed')}", "kind": "system"},
+            statistic=cloudwatch.Stats.SUM,
+            period=period,
+        )
         alarms = {
-            "ExecutionsFailedAlarm": (self.state_machine.metric_failed(period=period), "an audio pipeline execution failed"),
+            "SystemFailuresAlarm": (system_failures, "audio pipeline jobs failed for a system reason (not bad input)"),
+            "MarkFailedErrorsAlarm": (
+                self.steps["mark_failed"].function.metric_errors(period=period),
+                "the audio pipeline's mark_failed step failed (a job may be left unmarked)",
+            ),
             "ExecutionsTimedOutAlarm": (
                 self.state_machine.metric_timed_out(period=period),
                 "an audio pipeline execution timed out",

@@ -20,7 +20,9 @@ def test_process_writes_stems_and_json(tmp_path, song, capsys):
     for name in ("instrumental.wav", "vocals.wav", "analysis.json", "waveform.json"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     data = json.loads((out / "analysis.json").read_text())
-    assert data["engine"]["name"] == "dsp" and data["engine"]["version"]
+    from melody_audio.separate import DspEngine
+
+    assert data["engine"] == {"name": "dsp", "version": DspEngine.version}  # the engine of the stems
     assert abs(data["tempo"]["bpm"] - 120) < 2.5
     assert data["key"]["camelot"] and data["loudness"]["integrated_lufs"] < 0
     wf = json.loads((out / "waveform.json").read_text())
@@ -40,7 +42,12 @@ def test_analyze_json_prints_only_json(song, capsys):
     assert cli.main(["analyze", str(song), "--json"]) == 0
     out = capsys.readouterr().out
     data = json.loads(out)
-    assert set(data) >= {"duration_s", "sample_rate", "channels", "tempo", "key", "loudness", "energy", "engine"}
+    assert set(data) == {"duration_s", "sample_rate", "channels", "tempo", "key", "loudness", "energy", "engine"}
+    import melody_audio
+
+    # no separation: the analysis engine itself, never null
+    assert data["engine"] == {"name": "melody_audio", "version": melody_audio.__version__}
+    assert data["engine"]["version"] == "0.1.0"
 
 
 def test_errors_exit_2_without_traceback(tmp_path, capsys):

@@ -53,10 +53,27 @@ class Analysis:
         }
 
 
-def analyse(audio: Audio, *, engine: dict | None = None) -> Analysis:
-    """Analyse decoded audio.  ``engine`` ({name, version}) is recorded in the result.
+ANALYSIS_ENGINE_NAME = "melody_audio"
 
-    ``sample_rate`` and ``channels`` report the *source* file's values.
+
+def analysis_engine() -> dict:
+    """``{"name": "melody_audio", "version": <package version>}``: the analysis engine itself."""
+    from .. import __version__  # at call time: the package has finished importing by then
+
+    return {"name": ANALYSIS_ENGINE_NAME, "version": __version__}
+
+
+def analyse(audio: Audio, *, engine: dict | None = None) -> Analysis:
+    """Analyse decoded audio; ``sample_rate`` and ``channels`` report the *source* file's values.
+
+    ``engine`` ({name, version}) is recorded in the result (``analysis.json``'s ``engine``), and
+    is never null. The rule: it names what produced the result the analysis is part of.
+
+    * With separation (``melody process``, the pipeline), pass the separation engine whose stems
+      accompany the analysis: ``{"name": stems.engine, "version": stems.engine_version}``
+      (the pipeline passes the engine chosen for the job, as its analyse step runs in parallel).
+    * Without separation (``melody analyze``), leave it out: the analysis engine itself is
+      recorded, ``{"name": "melody_audio", "version": melody_audio.__version__}``.
     """
     x = audio.mono()
     low = resample(x, audio.sample_rate, ANALYSIS_RATE)
@@ -72,10 +89,13 @@ def analyse(audio: Audio, *, engine: dict | None = None) -> Analysis:
         key=k,
         loudness=loud,
         energy=e,
-        engine=dict(engine or {}),
+        engine=dict(engine) if engine else analysis_engine(),
     )
 
 
 analyze = analyse
 
-__all__ = ["Analysis", "analyse", "analyze", "camelot", "open_key", "KeyResult", "TempoResult", "LoudnessResult"]
+__all__ = [
+    "ANALYSIS_ENGINE_NAME", "Analysis", "analyse", "analysis_engine", "analyze", "camelot", "open_key",
+    "KeyResult", "TempoResult", "LoudnessResult",
+]

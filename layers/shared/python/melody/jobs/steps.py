@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import shutil
 import time
@@ -24,6 +25,18 @@ from melody.jobs.ports import JobStore, ObjectStorage, ResultStore
 
 # Error names that tell the state machine "the input is bad, do not retry".
 _CODE_MESSAGE = re.compile(r"^(?P<code>[a-z][a-z0-9_]{2,40}): (?P<message>.+)$", re.S)
+
+# Failure codes caused by what the user uploaded (nothing an operator can fix). Every other code
+# (timeouts, Lambda errors, ffmpeg_missing, engine_unavailable, remote_*, encode_failed,
+# processing_failed, ...) is a system failure, the only kind operators are paged for.
+INPUT_ERROR_CODES = frozenset(
+    {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large"}
+)
+
+
+def failure_kind(code: str) -> str:
+    """``"input"`` for a failure caused by the uploaded file, else ``"system"``."""
+    return "input" if code in INPUT_ERROR_CODES else "system"
 
 
 class AudioRejected(Exception):
@@ -48,6 +61,7 @@ class PipelineSteps:
         max_duration_s: float,
         engine_options: dict[str, dict[str, Any]] | None = None,
         on_step: Any = None,
+        on_failure: Any = None,
     ) -> None:
         self._jobs = jobs
         self._results = results
@@ -59,6 +73,8 @@ class PipelineSteps:
         self._max_duration_s = max_duration_s
         self._engine_options = engine_options or {}
         self._on_step = on_step or (lambda step, outcome, seconds: None)
+        # on_failure(kind, code): kind is "input" or "system" (see failure_kind)
+        self._on_failure = on_failure or (lambda kind, code: None)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -76,8 +92,13 @@ class PipelineSteps:
                 raise AudioRejected("file_too_large", "The file is larger than the upload limit.")
             info = self._audio_call(lambda audio: audio.probe(str(path)))
             duration = _duration_s(info)
+            if duration is None:
+                # Unknown length must not bypass the limit: measure it by a cheap decode (mono, 8 kHz, stops at limit + 1 s).
+                duration = self._audio_call(
+                    lambda audio: self._decode(audio, path, sample_rate=8000, mono=True, allow_silence=True).duration_s
+                )
             if duration > self._max_duration_s:
-                raise AudioRejected("too_long", f"Songs can be at most {int(self._max_duration_s // 60)} minutes long.")
+                raise self._too_long()
             digest = _sha256(path)
         cached = self._results.get(result_key_for(digest, state["engine"])) is not None
         self._jobs.transition(
@@ -94,7 +115,7 @@ class PipelineSteps:
         with self._step(job_id, "separate", progress=25, done_progress=85), self._local_copy(state) as path:
 
             def run(audio):
-                decoded = audio.decode(str(path))
+                decoded = self._decode(audio, path)
                 stems = audio.separate(decoded, engine=engine, **self._engine_options.get(engine, {}))
                 out = {name: path.with_name(f"{name}.m4a") for name in ("instrumental", "vocals")}
                 # Two ffmpeg processes at once: AAC encoding is the longest part of this step, and
@@ -116,16 +137,21 @@ class PipelineSteps:
         return {**keys, "engine": stems.engine, "engine_version": stems.engine_version}
 
     def analyse(self, state: dict[str, Any]) -> dict[str, Any]:
-        job_id = state["job_id"]
+        """Analysis and waveform. Runs in parallel with ``separate``, so the analysis names the
+        engine chosen for the job (``state["engine"]``, with that engine's version): the engine
+        whose stems accompany it. Its key includes the engine, like the stems' keys."""
+        job_id, engine = state["job_id"], state["engine"]
         digest = state["probe"]["content_hash"]
         with self._step(job_id, "analyse", progress=20, done_progress=50), self._local_copy(state) as path:
 
             def run(audio):
-                decoded = audio.decode(str(path))
-                return audio.analyse(decoded).to_dict(), audio.waveform(decoded)
+                separator = audio.get_engine(engine, **self._engine_options.get(engine, {}))
+                decoded = self._decode(audio, path)
+                result = audio.analyse(decoded, engine={"name": separator.name, "version": separator.version})
+                return result.to_dict(), audio.waveform(decoded)
 
             analysis, peaks = self._audio_call(run)
-            analysis_key = f"analysis/{digest}/analysis.json"
+            analysis_key = f"analysis/{digest}/{engine}/analysis.json"
             waveform_key = f"analysis/{digest}/waveform.json"
             self._storage.put_json(self._media_bucket, analysis_key, analysis)
             self._storage.put_json(self._media_bucket, waveform_key, peaks)
@@ -199,7 +225,9 @@ class PipelineSteps:
             },
         )
         self._on_step("pipeline", "failed", 0.0)
-        return {"job_id": state["job_id"], "code": code}
+        kind = failure_kind(code)
+        self._on_failure(kind, code)
+        return {"job_id": state["job_id"], "code": code, "kind": kind}
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -229,6 +257,18 @@ class PipelineSteps:
             yield path
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def _decode(self, audio, path: Path, **options):
+        """Decode with the configured duration limit (not the engine's built-in default)."""
+        try:
+            return audio.decode(str(path), max_duration_s=self._max_duration_s, **options)
+        except audio.AudioError as exc:
+            if exc.code == "too_long":
+                raise self._too_long() from None
+            raise
+
+    def _too_long(self) -> AudioRejected:
+        return AudioRejected("too_long", f"Songs can be at most {_minutes(self._max_duration_s)} long.")
 
     @staticmethod
     def _audio_call(fn):
@@ -260,13 +300,23 @@ def failure_reason(error: dict[str, Any]) -> tuple[str, str]:
     return "processing_failed", "The song could not be processed; please try again later."
 
 
-def _duration_s(info: dict[str, Any]) -> float:
+def _duration_s(info: dict[str, Any]) -> float | None:
+    """The declared duration, or ``None`` when ffprobe reports none usable (absent, "N/A", 0, NaN)."""
     for value in (info.get("format", {}).get("duration"), info.get("audio_stream", {}).get("duration")):
         try:
-            return float(value)
+            seconds = float(value)
         except (TypeError, ValueError):
             continue
-    return 0.0
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    return None
+
+
+def _minutes(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"
 
 
 def _sha256(path: Path) -> str:

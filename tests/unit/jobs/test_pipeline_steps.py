@@ -1,0 +1,249 @@
+"""``PipelineSteps`` with in-memory stores and the real audio engine (ffmpeg): the configured
+duration limit, an unknown duration, the analysis' engine, and the failure metric's kind."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from melody.jobs.steps import AudioRejected, PipelineSteps, _duration_s
+from tests.support.songs import song_wav
+from tests.unit.auth.fakes import FakeClock
+
+needs_ffmpeg = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None, reason="ffmpeg/ffprobe not installed"
+)
+
+
+class FakeJobs:
+    def __init__(self):
+        self.changes: list[tuple[str, dict]] = []
+
+    def transition(self, job_id, *, allowed_from, changes):
+        self.changes.append((job_id, changes))
+        return True
+
+    def advance(self, job_id, *, stage, progress, now):
+        return True
+
+    def record_timing(self, job_id, stage, seconds):
+        pass
+
+
+class FakeResults:
+    def get(self, result_key):
+        return None
+
+    def put_if_absent(self, result):
+        return True
+
+
+class FakeStorage:
+    def __init__(self, objects: dict[tuple[str, str], bytes]):
+        self.objects = objects
+        self.json: dict[tuple[str, str], object] = {}
+        self.uploaded: dict[tuple[str, str], int] = {}
+
+    def download(self, bucket, key, path):
+        Path(path).write_bytes(self.objects[(bucket, key)])
+
+    def upload(self, path, bucket, key, *, content_type):
+        self.uploaded[(bucket, key)] = Path(path).stat().st_size
+
+    def put_json(self, bucket, key, document):
+        self.json[(bucket, key)] = json.loads(json.dumps(document))
+
+
+def make_steps(tmp_path, body: bytes = b"", *, max_duration_s: float = 15 * 60, **kwargs):
+    storage = FakeStorage({("up", "uploads/usr_1/job_1/song.wav"): body})
+    jobs = FakeJobs()
+    steps = PipelineSteps(
+        jobs, FakeResults(), storage, FakeClock(),
+        media_bucket="media", work_dir=tmp_path, max_upload_bytes=10**9, max_duration_s=max_duration_s, **kwargs,
+    )  # fmt: skip
+    return steps, jobs, storage
+
+
+def state(engine: str = "dsp", **extra) -> dict:
+    return {"bucket": "up", "key": "uploads/usr_1/job_1/song.wav", "job_id": "job_1", "user_id": "usr_1",
+            "engine": engine, **extra}  # fmt: skip
+
+
+PROBED = {"probe": {"content_hash": "ab" * 32, "cached": False}}
+
+
+# -- the configured duration limit ------------------------------------------------------------
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("step", ["separate", "analyse"])
+def test_separate_and_analyse_decode_with_the_configured_limit(tmp_path, step):
+    steps, _, storage = make_steps(tmp_path, song_wav(4, seed=7), max_duration_s=2)
+    with pytest.raises(AudioRejected) as exc:
+        getattr(steps, step)(state(**PROBED))
+    assert exc.value.code == "too_long"
+    assert "2 seconds" in str(exc.value)  # the configured limit, not the engine's 15 minutes
+    assert not storage.uploaded and not storage.json
+
+
+@needs_ffmpeg
+def test_probe_refuses_a_declared_duration_over_the_limit(tmp_path):
+    steps, _, _ = make_steps(tmp_path, song_wav(4, seed=7), max_duration_s=2)
+    with pytest.raises(AudioRejected) as exc:
+        steps.probe(state())
+    assert exc.value.code == "too_long"
+
+
+@pytest.fixture
+def no_declared_duration(monkeypatch):
+    """ffprobe reporting no duration (as for some streamed or raw inputs)."""
+    import melody_audio
+
+    real = melody_audio.probe
+
+    def probe(path):
+        info = real(path)
+        info.get("format", {}).pop("duration", None)
+        info["audio_stream"]["duration"] = "N/A"
+        return info
+
+    monkeypatch.setattr(melody_audio, "probe", probe)
+
+
+@needs_ffmpeg
+def test_an_unknown_duration_does_not_bypass_the_limit(tmp_path, no_declared_duration):
+    steps, _, _ = make_steps(tmp_path, song_wav(4, seed=7), max_duration_s=2)
+    with pytest.raises(AudioRejected) as exc:
+        steps.probe(state())
+    assert exc.value.code == "too_long"
+
+
+@needs_ffmpeg
+def test_an_unknown_duration_within_the_limit_is_measured(tmp_path, no_declared_duration):
+    steps, _, _ = make_steps(tmp_path, song_wav(3, seed=7), max_duration_s=10)
+    probed = steps.probe(state())
+    assert probed["duration_s"] == pytest.approx(3.0, abs=0.05)
+    assert len(probed["content_hash"]) == 64 and probed["cached"] is False
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        ({"format": {"duration": "12.5"}, "audio_stream": {}}, 12.5),
+        ({"format": {"duration": "N/A"}, "audio_stream": {"duration": "7"}}, 7.0),
+        ({"format": {}, "audio_stream": {}}, None),
+        ({"format": {"duration": "N/A"}, "audio_stream": {"duration": "N/A"}}, None),
+        ({"format": {"duration": "0.000000"}, "audio_stream": {}}, None),
+        ({"format": {"duration": "nan"}, "audio_stream": {}}, None),
+    ],
+)
+def test_declared_duration(info, expected):
+    assert _duration_s(info) == expected
+
+
+# -- the analysis names the job's engine --------------------------------------------------------
+
+
+@needs_ffmpeg
+def test_analysis_names_the_engine_that_produced_the_stems(tmp_path):
+    from melody_audio.separate import DspEngine
+
+    steps, _, storage = make_steps(tmp_path, song_wav(3, seed=8))
+    analysed = steps.analyse(state("dsp", **PROBED))
+    stems = steps.separate(state("dsp", **PROBED))
+    expected = {"name": "dsp", "version": DspEngine.version}
+    assert analysed["analysis"]["engine"] == expected
+    assert {"name": stems["engine"], "version": stems["engine_version"]} == expected
+    digest = PROBED["probe"]["content_hash"]
+    assert analysed["analysis_key"] == f"analysis/{digest}/dsp/analysis.json"
+    assert storage.json[("media", analysed["analysis_key"])]["engine"] == expected
+
+
+@needs_ffmpeg
+def test_analysis_names_the_jobs_engine_not_a_default(tmp_path):
+    from melody_audio.separate import LalalEngine
+
+    steps, _, storage = make_steps(tmp_path, song_wav(3, seed=8), engine_options={"lalal": {"license_key": "k"}})
+    analysed = steps.analyse(state("lalal", **PROBED))
+    assert analysed["analysis"]["engine"] == {"name": "lalal", "version": LalalEngine.version}
+    assert analysed["analysis_key"].endswith("/lalal/analysis.json")
+    assert set(analysed["analysis"]) == {
+        "duration_s", "sample_rate", "channels", "tempo", "key", "loudness", "energy", "engine",
+    }  # fmt: skip
+
+
+# -- mark_failed: input errors vs system errors ---------------------------------------------------
+
+
+def lambda_error(error: str, message: str) -> dict:
+    return {"Error": error, "Cause": json.dumps({"errorMessage": message, "errorType": error})}
+
+
+INPUT_ERRORS = [
+    lambda_error("AudioRejected", "corrupt_audio: the audio is truncated or damaged"),
+    lambda_error("AudioRejected", "not_audio: the input is not a recognised audio or media file"),
+    lambda_error("AudioRejected", "too_long: Songs can be at most 15 minutes long."),
+    lambda_error("AudioRejected", "silent_audio: the audio is silent"),
+    lambda_error("AudioRejected", "empty_audio: the audio has zero length"),
+    lambda_error("AudioRejected", "file_too_large: The file is larger than the upload limit."),
+]
+SYSTEM_ERRORS = [
+    {"Error": "States.Timeout", "Cause": ""},
+    lambda_error("Lambda.Unknown", "The function timed out"),
+    lambda_error("RuntimeError", "disk on fire"),
+    lambda_error("AudioRejected", "engine_unavailable: the lalal engine needs a license key; none is configured"),
+    lambda_error("AudioRejected", "remote_timeout: lalal did not finish in time"),
+    lambda_error("AudioRejected", "ffmpeg_missing: ffmpeg is not installed or not on PATH"),
+    {},
+]
+
+
+def emf_records(text: str) -> list[dict]:
+    records = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{") and '"_aws"' in line:
+            records.append(json.loads(line))
+    return records
+
+
+@pytest.mark.parametrize(("error", "kind"), [*((e, "input") for e in INPUT_ERRORS), *((e, "system") for e in SYSTEM_ERRORS)])
+def test_mark_failed_emits_the_failure_kind(tmp_path, capsys, error, kind):
+    from melody.jobs.container import FAILURE_METRIC, _emit_failure_metric
+    from melody.observability import metrics
+
+    steps, jobs, _ = make_steps(tmp_path, on_failure=_emit_failure_metric)
+    capsys.readouterr()
+    out = steps.mark_failed(state(error=error))
+    assert out["kind"] == kind
+    (record,) = [r for r in emf_records(capsys.readouterr().out) if FAILURE_METRIC in r]
+    (directive,) = record["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == metrics.namespace == "MelodyStudio"
+    assert directive["Dimensions"] == [["service", "kind"]]
+    assert directive["Metrics"] == [{"Name": FAILURE_METRIC, "Unit": "Count"}]
+    assert record["kind"] == kind and record["service"] == metrics.service
+    assert record[FAILURE_METRIC] in (1, 1.0, [1.0])
+    assert record["code"] == out["code"]
+    ((job_id, changes),) = jobs.changes
+    assert job_id == "job_1" and changes["status"] == "failed" and changes["error"]["code"] == out["code"]
+
+
+def test_failure_kinds():
+    from melody.jobs.steps import failure_kind
+
+    assert {failure_kind(c) for c in ("not_audio", "corrupt_audio", "too_long", "silent_audio", "empty_audio")} == {"input"}
+    assert failure_kind("file_too_large") == "input"
+    for code in ("timeout", "processing_failed", "engine_unavailable", "remote_error", "encode_failed", "ffmpeg_missing"):
+        assert failure_kind(code) == "system"
+
+
+def test_the_pipeline_steps_are_wired_to_the_failure_metric():
+    from melody.jobs.container import JobsServices, _emit_failure_metric
+    from melody.settings import PipelineSettings
+
+    steps = JobsServices(PipelineSettings(max_duration_s=123)).steps
+    assert steps._on_failure is _emit_failure_metric
+    assert steps._max_duration_s == 123
