@@ -2,9 +2,9 @@
 // switch (keeping the position), the analysis (tempo, key with Camelot, loudness) and Save.
 
 import { api, ApiError, describeError } from './api.js';
-import { formatTime, h, clear, paintCover, toast } from './ui.js';
+import { formatTime, h, clear, paintCover, stageLabel, toast } from './ui.js';
 import { Waveform, parseWaveform } from './waveform.js';
-import { isSaved, toggleSaved, recordPlay, onLibraryChange } from './store.js';
+import { isSaved, toggleSaved, recordPlay, onLibraryChange, loadLibrary } from './store.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,6 +24,19 @@ export function extractMedia(...sources) {
   };
   sources.forEach(visit);
   return media;
+}
+
+const hasMedia = (media) => Boolean(media.original || media.instrumental || media.vocals);
+
+/**
+ * The caller's instrumental of a catalog track, from a library item or track details:
+ * {status: none|pending|processing|completed|failed, jobId} (the API only ever names the caller's own job).
+ */
+export function instrumentalOf(...sources) {
+  const linked = sources.find((s) => s && s.instrumental_job_id);
+  if (linked) return { status: linked.instrumental_status || 'pending', jobId: linked.instrumental_job_id };
+  const known = sources.find((s) => s && s.instrumental_status);
+  return { status: (known && known.instrumental_status) || 'none', jobId: null };
 }
 
 function describeKey(key) {
@@ -66,6 +79,12 @@ class Player {
     this.stem = 'original';
     this.countedPlay = false;
     this.loadToken = 0;
+    this.pollTimer = 0;
+    // One action under the message: make (or retry) the instrumental of a catalog song with audio.
+    this.action = h('button', { type: 'button', class: 'btn btn-small btn-primary', id: 'player-convert' }, 'Make instrumental');
+    this.actionRow = h('div', { class: 'row', hidden: true }, this.action);
+    this.msg.after(this.actionRow);
+    this.action.addEventListener('click', () => this.convert());
     this.waveform = new Waveform($('waveform'), { onSeek: (t) => this.seek(t) });
 
     this.toggle.addEventListener('click', () => this.togglePlay());
@@ -114,10 +133,13 @@ class Player {
 
   /**
    * Load something into the player. `track` has {id, title, artists, ...}; `extra` may be a job
-   * status or library item carrying stems and analysis. Catalog tracks are looked up for media.
+   * status carrying stems and analysis, or a library item. A catalog track is looked up for details;
+   * when the user has an instrumental job for it, that job's status supplies the stems.
    */
   async load(track, extra = null, { autoplay = true, stem = 'original' } = {}) {
     const token = ++this.loadToken;
+    clearTimeout(this.pollTimer);
+    this.actionRow.hidden = true;
     if (this.restore) this.audio.removeEventListener('loadedmetadata', this.restore);
     this.restore = null;
     this.pendingPosition = null;
@@ -141,11 +163,14 @@ class Player {
     this.message('Loading…');
 
     let media = extractMedia(track, extra);
-    if (!media.original && !media.instrumental && track.id && !extra) {
+    let link = instrumentalOf(extra, track);
+    // A failed job's library entry still asks for details: whether the song has audio to retry with.
+    if (!hasMedia(media) && track.id && (!link.jobId || link.status === 'failed')) {
       try {
         const detail = await api(`/music/track/${encodeURIComponent(track.id)}`);
         if (token !== this.loadToken) return;
         media = extractMedia(detail, track);
+        link = instrumentalOf(detail);
         Object.assign(track, { ...detail, title: detail.title || track.title });
       } catch (err) {
         if (token !== this.loadToken) return;
@@ -155,11 +180,93 @@ class Player {
         }
       }
     }
+    const options = { autoplay, stem };
+    if (!hasMedia(media) && link.jobId) {
+      // A catalog song the user converted: its stems come from the job's (owner-only) status.
+      await this.loadJob(link.jobId, token, { autoplay, stem: stem === 'original' ? 'instrumental' : stem });
+      return;
+    }
+    this.start(media, token, options);
+  }
+
+  /** Show the job behind an instrumental: play its stems, follow its progress, or say why it failed. */
+  async loadJob(jobId, token, options) {
+    clearTimeout(this.pollTimer);
+    let job;
+    try {
+      job = await api(`/audio/conversion-status/${encodeURIComponent(jobId)}`);
+    } catch (err) {
+      if (token !== this.loadToken) return;
+      if (err instanceof ApiError && (err.offline || err.status >= 500 || err.status === 429) && !this.root.hidden) {
+        this.message(`${describeError(err, 'The instrumental')} Retrying…`);
+        this.pollTimer = setTimeout(() => this.loadJob(jobId, token, options), ((err.retryAfter || 5) * 1000));
+        return;
+      }
+      this.message(describeError(err, 'The instrumental'));
+      return;
+    }
+    if (token !== this.loadToken) return;
+    if (options.polled && (job.status === 'succeeded' || job.status === 'failed')) loadLibrary(); // fresh badges
+    if (job.status === 'succeeded') {
+      const media = extractMedia(job);
+      if (hasMedia(media)) {
+        this.start(media, token, options);
+        return;
+      }
+      this.message('The instrumental is ready, but its files could not be found.');
+      return;
+    }
+    if (job.status === 'failed') {
+      const reason = (job.error && job.error.message) || 'unknown error';
+      this.message(`The instrumental could not be made: ${reason}`);
+      this.offerConvert('Try again');
+      return;
+    }
+    const pct = Math.max(0, Math.min(100, Math.round(job.progress || 0)));
+    this.message(`Making the instrumental: ${stageLabel(job) || 'Queued'} — ${pct}%`);
+    this.pollTimer = setTimeout(() => this.loadJob(jobId, token, { ...options, polled: true }), 1500);
+  }
+
+  /** For a catalog song with audio (and no instrumental of this user's yet): offer to make one. */
+  offerConvert(label = 'Make instrumental') {
+    if (!this.track || !this.track.id || !this.track.has_audio) return;
+    this.action.textContent = label;
+    this.action.disabled = false;
+    this.action.setAttribute('aria-label', `${label}: ${this.track.title || 'this song'}`);
+    this.actionRow.hidden = false;
+  }
+
+  async convert() {
+    const { track } = this;
+    if (!track || !track.id) return;
+    const token = this.loadToken;
+    this.action.disabled = true;
+    this.message('Starting the instrumental…');
+    try {
+      const job = await api('/audio/convert-to-instrumental', { method: 'POST', body: { track_id: track.id } });
+      if (token !== this.loadToken) return;
+      this.actionRow.hidden = true;
+      loadLibrary(); // its badge now says queued
+      await this.loadJob(job.job_id, token, { autoplay: true, stem: 'instrumental' });
+    } catch (err) {
+      if (token !== this.loadToken) return;
+      this.action.disabled = false;
+      this.message(describeError(err, 'Making the instrumental'));
+    }
+  }
+
+  /** Put resolved media in the player: the stem switch, the analysis, the waveform. */
+  start(media, token, { autoplay = true, stem = 'original' } = {}) {
     this.media = media;
     renderChips($('analysis'), media.analysis);
     const available = ['original', 'instrumental', 'vocals'].filter((k) => media[k]);
     if (!available.length) {
-      this.message('No audio for this song yet. Upload your copy to get the music and an instrumental.');
+      if (this.track && this.track.has_audio) {
+        this.message('No instrumental of this song yet.');
+        this.offerConvert();
+      } else {
+        this.message('No audio for this song yet. Upload your copy to get the music and an instrumental.');
+      }
       this.tick();
       return;
     }
@@ -284,6 +391,7 @@ class Player {
 
   stop() {
     this.loadToken += 1;
+    clearTimeout(this.pollTimer);
     this.audio.pause();
     this.audio.removeAttribute('src');
     this.audio.load();

@@ -80,6 +80,7 @@ export async function addToLibrary(track) {
       play_count: 0,
       last_played_at: null,
       instrumental_status: track.instrumental_status || 'none',
+      instrumental_job_id: track.instrumental_job_id || null,
     });
   }
   changed();

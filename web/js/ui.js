@@ -124,3 +124,27 @@ export function focusHeading(root) {
     heading.focus({ preventScroll: false });
   }
 }
+
+const STAGES = {
+  awaiting_upload: 'Waiting for the upload',
+  upload: 'Uploading',
+  queued: 'Queued',
+  probe: 'Checking the file',
+  validate: 'Checking the file',
+  decode: 'Decoding',
+  separate: 'Separating vocals and music',
+  separation: 'Separating vocals and music',
+  encode: 'Encoding the stems',
+  analyse: 'Analysing tempo, key and loudness',
+  analyze: 'Analysing tempo, key and loudness',
+  analysis: 'Analysing tempo, key and loudness',
+  persist: 'Saving the results',
+  notify: 'Finishing',
+  done: 'Done',
+};
+
+/** A conversion job's stage in words (shared by the upload view and the player). */
+export function stageLabel(job) {
+  const stage = job.stage || job.status || '';
+  return STAGES[stage] || (stage ? stage.replace(/[_-]+/g, ' ').replace(/^./, (c) => c.toUpperCase()) : '');
+}

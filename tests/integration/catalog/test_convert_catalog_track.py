@@ -41,25 +41,39 @@ def jobs(client, container, catalog_executor, tmp_path):
 
 def test_convert_a_catalog_track_and_see_it_in_the_library(client, user_headers, jobs):
     me = user_headers()
-    assert client.put(f"/api/v1/library/{SUN_RAHA_HAI}", headers=me).json()["instrumental_status"] == "none"
+    added = client.put(f"/api/v1/library/{SUN_RAHA_HAI}", headers=me).json()
+    assert (added["instrumental_status"], added["instrumental_job_id"]) == ("none", None)
 
     started = client.post("/api/v1/audio/convert-to-instrumental", json={"track_id": SUN_RAHA_HAI}, headers=me)
     assert started.status_code == 202, started.text
     job_id = started.json()["job_id"]
+    # While it runs the library already links the job (pending, processing or, if quick, completed).
+    item = client.get("/api/v1/library", headers=me).json()["items"][0]
+    assert item["instrumental_job_id"] == job_id and item["instrumental_status"] in ("pending", "processing", "completed")
     deadline = time.monotonic() + 120
     while (status := client.get(f"/api/v1/audio/conversion-status/{job_id}", headers=me).json())["status"] not in ("succeeded", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.3)
     assert status["status"] == "succeeded" and status["track_id"] == SUN_RAHA_HAI
     items = client.get("/api/v1/library", headers=me).json()["items"]
-    assert [i["instrumental_status"] for i in items if i["track_id"] == SUN_RAHA_HAI] == ["completed"]
+    assert [(i["instrumental_status"], i["instrumental_job_id"]) for i in items if i["track_id"] == SUN_RAHA_HAI] == [
+        ("completed", job_id)
+    ]
+    details = client.get(f"/api/v1/music/track/{SUN_RAHA_HAI}", headers=me).json()
+    assert (details["has_audio"], details["instrumental_status"], details["instrumental_job_id"]) == (True, "completed", job_id)
+    # The linked job's status carries the stems the player needs.
+    linked = client.get(f"/api/v1/audio/conversion-status/{details['instrumental_job_id']}", headers=me).json()
+    assert linked["results"]["instrumental_url"] and linked["results"]["waveform_url"]
 
-    # Another user sees neither the job nor the status.
+    # Another user sees neither the job nor the status nor its id.
     other = user_headers()
     assert client.get(f"/api/v1/audio/conversion-status/{job_id}", headers=other).status_code == 404
     client.put(f"/api/v1/library/{SUN_RAHA_HAI}", headers=other)
     theirs = client.get("/api/v1/library", headers=other).json()["items"]
-    assert [i["instrumental_status"] for i in theirs] == ["none"]
+    assert [(i["instrumental_status"], i["instrumental_job_id"]) for i in theirs] == [("none", None)]
+    seen = client.get(f"/api/v1/music/track/{SUN_RAHA_HAI}", headers=other).json()
+    assert (seen["instrumental_status"], seen["instrumental_job_id"]) == ("none", None)
+    assert job_id not in client.get("/api/v1/library", params={"updated_since": 0}, headers=other).text
 
 
 def test_a_track_without_audio_cannot_be_converted(client, user_headers, jobs):

@@ -89,3 +89,63 @@ def test_delete_plays_and_updated_since_sync(client, user_headers):
     # re-adding a removed track revives it
     assert client.put(f"/api/v1/library/{BANDHU}", headers=h).status_code == 201
     assert client.post("/api/v1/library/trk_000000000000/plays", headers=h).status_code == 404
+
+
+def _job(user_id: str, track_id: str, status: str, created_at: float):
+    """A conversion job record for a catalog track, written straight into the jobs table."""
+    import secrets
+
+    from melody.adapters.dynamodb.jobs import DynamoJobStore
+    from melody.jobs.models import Job
+
+    job = Job(
+        job_id="job_" + secrets.token_hex(10),
+        user_id=user_id,
+        status=status,
+        source="catalog",
+        track_id=track_id,
+        bucket="melody-media",
+        key=f"catalog/{track_id}/original.wav",
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    DynamoJobStore().create(job)
+    return job.job_id
+
+
+def test_items_and_track_details_link_only_the_callers_newest_job(client, user_headers, container):
+    import uuid
+
+    from melody.adapters.dynamodb.jobs import bind_job_models
+
+    bind_job_models(container.settings)
+    owner_id, other_id = ("usr_" + uuid.uuid4().hex[:24] for _ in range(2))
+    owner, other, third = user_headers(owner_id), user_headers(other_id), user_headers()
+    _job(owner_id, KESARIYA, "failed", 1000.0)
+    newest = _job(owner_id, KESARIYA, "processing", 2000.0)
+    theirs = _job(other_id, KESARIYA, "succeeded", 3000.0)  # newer, but another user's
+    for headers in (owner, other, third):
+        client.put(f"/api/v1/library/{KESARIYA}", headers=headers)
+        client.put(f"/api/v1/library/{BANDHU}", headers=headers)
+
+    def linked(headers):
+        items = client.get("/api/v1/library", headers=headers).json()["items"]
+        detail = client.get(f"/api/v1/music/track/{KESARIYA}", headers=headers).json()
+        return (
+            {i["track_id"]: (i["instrumental_status"], i["instrumental_job_id"]) for i in items},
+            (detail["instrumental_status"], detail["instrumental_job_id"]),
+        )
+
+    assert linked(owner) == ({KESARIYA: ("processing", newest), BANDHU: ("none", None)}, ("processing", newest))
+    assert linked(other) == ({KESARIYA: ("completed", theirs), BANDHU: ("none", None)}, ("completed", theirs))
+    assert linked(third) == ({KESARIYA: ("none", None), BANDHU: ("none", None)}, ("none", None))
+    # The id alone opens nothing: another user's job stays "not found".
+    from melody.jobs.container import JobsServices
+
+    client.app.state.jobs_services = JobsServices(container.settings, workflow=object())
+    assert client.get(f"/api/v1/audio/conversion-status/{newest}", headers=owner).json()["status"] == "processing"
+    assert client.get(f"/api/v1/audio/conversion-status/{newest}", headers=other).status_code == 404
+    assert client.get(f"/api/v1/audio/conversion-status/{theirs}", headers=owner).status_code == 404
+    # PUT (add) answers with the same link.
+    again = client.put(f"/api/v1/library/{KESARIYA}", headers=owner).json()
+    assert (again["instrumental_status"], again["instrumental_job_id"]) == ("processing", newest)

@@ -37,7 +37,8 @@ function itemRow(item, { played = false } = {}) {
   const meta = [];
   if (played && item.last_played_at) meta.push(`played ${relative(item.last_played_at)}`);
   if (item.play_count) meta.push(`${item.play_count} play${item.play_count === 1 ? '' : 's'}`);
-  const row = trackRow(track, { extra: item.track && (item.track.results || item.track.instrumental_url) ? item.track : null, meta });
+  // The item carries the caller's instrumental job id: the player fetches that job's stems.
+  const row = trackRow(track, { extra: item, meta });
   const badge = h('span', { class: `badge badge-${status}` }, STATUS_TEXT[status] || status.replace(/_/g, ' '));
   row.querySelector('.track-text').append(badge);
   // In the library, the toggle is a plain Remove.

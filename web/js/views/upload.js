@@ -2,37 +2,16 @@
 // then poll the conversion status (stage + percent) until it succeeds or fails.
 
 import { api, describeError, ApiError } from '../api.js';
-import { h, clear, toast, formatTime } from '../ui.js';
+import { h, clear, toast, formatTime, stageLabel } from '../ui.js';
 import { player, renderChips } from '../player.js';
 import { loadLibrary } from '../store.js';
+
+export { stageLabel }; // it lives in ui.js, shared with the player
 
 const TYPES = {
   mp3: 'audio/mpeg', wav: 'audio/wav', m4a: 'audio/mp4', mp4: 'audio/mp4', aac: 'audio/aac',
   flac: 'audio/flac', ogg: 'audio/ogg', oga: 'audio/ogg', opus: 'audio/ogg', webm: 'audio/webm',
 };
-
-const STAGES = {
-  awaiting_upload: 'Waiting for the upload',
-  upload: 'Uploading',
-  queued: 'Queued',
-  probe: 'Checking the file',
-  validate: 'Checking the file',
-  decode: 'Decoding',
-  separate: 'Separating vocals and music',
-  separation: 'Separating vocals and music',
-  encode: 'Encoding the stems',
-  analyse: 'Analysing tempo, key and loudness',
-  analyze: 'Analysing tempo, key and loudness',
-  analysis: 'Analysing tempo, key and loudness',
-  persist: 'Saving the results',
-  notify: 'Finishing',
-  done: 'Done',
-};
-
-export function stageLabel(job) {
-  const stage = job.stage || job.status || '';
-  return STAGES[stage] || (stage ? stage.replace(/[_-]+/g, ' ').replace(/^./, (c) => c.toUpperCase()) : '');
-}
 
 function contentTypeOf(file) {
   if (file.type && file.type.startsWith('audio/')) return file.type;

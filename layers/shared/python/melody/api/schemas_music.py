@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from melody.catalog.keys import to_latin
 from melody.catalog.models import InstrumentalStatus, SourceStatus, Track, TrackDetails
@@ -19,6 +19,12 @@ def display_latin(track: Track) -> str | None:
     if _has_brahmic(track.title):
         return to_latin(track.title).title() or None
     return None
+
+
+JOB_ID_DESCRIPTION = (
+    "The caller's own conversion job behind `instrumental_status` (null when none): its stems and "
+    "analysis come from `GET /audio/conversion-status/{job_id}`."
+)
 
 
 class TrackSummary(BaseModel):
@@ -75,9 +81,10 @@ class TrackOut(TrackSummary):
     external_links: list[ExternalLinkOut]
     has_audio: bool
     instrumental_status: InstrumentalStatus
+    instrumental_job_id: str | None = Field(description=JOB_ID_DESCRIPTION)
 
     @classmethod
-    def of_details(cls, track: TrackDetails, status: InstrumentalStatus) -> TrackOut:
+    def of_details(cls, track: TrackDetails, status: InstrumentalStatus, job_id: str | None = None) -> TrackOut:
         return cls(
             **TrackSummary.of(track).model_dump(),
             title_native=track.title_native,
@@ -89,6 +96,7 @@ class TrackOut(TrackSummary):
             external_links=[ExternalLinkOut(**e.model_dump()) for e in track.external_links],
             has_audio=track.has_audio,
             instrumental_status=status,
+            instrumental_job_id=job_id,
         )
 
 
@@ -110,6 +118,7 @@ class LibraryItemOut(BaseModel):
     play_count: int
     last_played_at: int | None
     instrumental_status: InstrumentalStatus
+    instrumental_job_id: str | None = Field(description=JOB_ID_DESCRIPTION)
     deleted: bool = False
 
 

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from melody.catalog.models import InstrumentalStatus, SongIn
 
 
-class InstrumentalStatusLookup(Protocol):
-    """The instrumental (karaoke) status of tracks for one user.
+@dataclass(frozen=True)
+class Instrumental:
+    """A user's instrumental of one track: its status and the conversion job behind it (if any)."""
 
-    The jobs feature implements this from its per-user-per-track job records; until then
-    :class:`NoInstrumentalStatus` answers ``none`` for everything.
+    status: InstrumentalStatus = "none"
+    job_id: str | None = None
+
+
+NO_INSTRUMENTAL = Instrumental()
+
+
+class InstrumentalStatusLookup(Protocol):
+    """The instrumental (karaoke) status of tracks for one user, from that user's jobs only.
+
+    The jobs feature implements this from its per-user-per-track job records;
+    :class:`NoInstrumentalStatus` answers ``none`` for everything where there are no jobs.
     """
 
-    def statuses(self, user_id: str, track_ids: list[str]) -> dict[str, InstrumentalStatus]: ...
+    def instrumentals(self, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]: ...
 
 
 class NoInstrumentalStatus:
-    def statuses(self, user_id: str, track_ids: list[str]) -> dict[str, InstrumentalStatus]:
-        return {track_id: "none" for track_id in track_ids}
+    def instrumentals(self, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]:
+        return {track_id: NO_INSTRUMENTAL for track_id in track_ids}
 
 
 class ProviderHit(Protocol):

@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from melody.catalog.models import InstrumentalStatus, Track
-from melody.catalog.ports import InstrumentalStatusLookup, NoInstrumentalStatus
+from melody.catalog.models import Track
+from melody.catalog.ports import NO_INSTRUMENTAL, Instrumental, InstrumentalStatusLookup, NoInstrumentalStatus
 from melody.domain.ports import Clock
 from melody.errors import InvalidInput, NotFound
 
@@ -25,9 +25,17 @@ class LibraryEntry:
     deleted: bool = False
 
 
+def instrumentals_of(lookup: InstrumentalStatusLookup, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]:
+    """Status and job id per track for ``user_id`` (every requested track answered)."""
+    if not track_ids:
+        return {}
+    found = lookup.instrumentals(user_id, track_ids)
+    return {t: found.get(t, NO_INSTRUMENTAL) for t in track_ids}
+
+
 @dataclass
 class LibraryPage:
-    items: list[tuple[LibraryEntry, Track | None, InstrumentalStatus]]
+    items: list[tuple[LibraryEntry, Track | None, Instrumental]]
     next_cursor: str | None
 
 
@@ -89,11 +97,11 @@ class LibraryService:
         if not self.catalog.exists(track_id):
             raise NotFound("No such track in the catalog.", code="track_not_found", details={"track_id": track_id})
 
-    def _decorate(self, user_id: str, entries: list[LibraryEntry]) -> list[tuple[LibraryEntry, Track | None, InstrumentalStatus]]:
+    def _decorate(self, user_id: str, entries: list[LibraryEntry]) -> list[tuple[LibraryEntry, Track | None, Instrumental]]:
         ids = [e.track_id for e in entries]
         tracks = self.catalog.get_tracks(ids) if ids else {}
-        statuses = self.instrumental.statuses(user_id, ids) if ids else {}
-        return [(e, tracks.get(e.track_id), statuses.get(e.track_id, "none")) for e in entries]
+        found = instrumentals_of(self.instrumental, user_id, ids)
+        return [(e, tracks.get(e.track_id), found.get(e.track_id, NO_INSTRUMENTAL)) for e in entries]
 
     def add(self, user_id: str, track_id: str):
         self._require_track(track_id)

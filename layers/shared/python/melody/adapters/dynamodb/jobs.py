@@ -13,6 +13,7 @@ from pynamodb.models import Model
 from melody.adapters.dynamodb.binding import bind_model
 from melody.adapters.dynamodb.binding import conditional_failed as _failed_condition
 from melody.jobs.models import AudioResult, Job
+from melody.catalog.ports import NO_INSTRUMENTAL, Instrumental
 from melody.settings import CommonSettings
 
 
@@ -209,14 +210,17 @@ class JobsInstrumentalStatus:
     def __init__(self, scan_limit: int = 200) -> None:
         self._scan_limit = scan_limit
 
-    def statuses(self, user_id: str, track_ids: list[str]) -> dict[str, str]:
+    def instrumentals(self, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]:
+        """Status and job id of the caller's newest conversion job per track (only the caller's jobs)."""
         wanted = set(track_ids)
-        found: dict[str, str] = {}
+        found: dict[str, Instrumental] = {}
         if wanted:
             for item in JobModel.by_user.query(user_id, scan_index_forward=False, limit=self._scan_limit):
+                if item.user_id != user_id:  # the index is keyed by user; never trust a stray row
+                    continue
                 track_id = (item.body or {}).get("track_id")
                 if track_id in wanted and track_id not in found:  # newest first: keep the first seen
-                    found[track_id] = _INSTRUMENTAL_STATUS.get(item.status, "none")
+                    found[track_id] = Instrumental(_INSTRUMENTAL_STATUS.get(item.status, "none"), item.job_id)
                 if len(found) == len(wanted):
                     break
-        return {track_id: found.get(track_id, "none") for track_id in track_ids}
+        return {track_id: found.get(track_id, NO_INSTRUMENTAL) for track_id in track_ids}

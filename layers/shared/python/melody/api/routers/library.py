@@ -22,7 +22,7 @@ def _track_id(track_id: str) -> str:
     return track_id
 
 
-def _item(entry, track, status) -> LibraryItemOut:
+def _item(entry, track, instrumental) -> LibraryItemOut:
     return LibraryItemOut(
         track_id=entry.track_id,
         track=TrackSummary.of(track) if track else None,
@@ -30,7 +30,8 @@ def _item(entry, track, status) -> LibraryItemOut:
         updated_at=int(entry.updated_at),
         play_count=entry.play_count,
         last_played_at=int(entry.last_played_at) if entry.last_played_at else None,
-        instrumental_status=status,
+        instrumental_status=instrumental.status,
+        instrumental_job_id=instrumental.job_id,
         deleted=entry.deleted,
     )
 

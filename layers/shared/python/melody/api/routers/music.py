@@ -11,6 +11,7 @@ from melody.api.deps import CurrentUser, get_music
 from melody.api.schemas_music import SearchItem, SearchOut, TrackOut, TrendingItem, TrendingOut, TrackSummary
 from melody.catalog.models import LANGUAGES, TRACK_ID
 from melody.errors import InvalidInput, NotFound
+from melody.library.service import instrumentals_of
 
 router = APIRouter(prefix="/music", tags=["music"])
 Music = Annotated[object, Depends(get_music)]
@@ -82,8 +83,8 @@ def track(track_id: str, user_id: CurrentUser, music: Music) -> TrackOut:
     details = music.catalog.details(track_id)
     if details is None:
         raise NotFound("No such track.", code="track_not_found")
-    status = music.instrumental.statuses(user_id, [track_id]).get(track_id, "none")
-    return TrackOut.of_details(details, status)
+    instrumental = instrumentals_of(music.instrumental, user_id, [track_id])[track_id]  # the caller's own job only
+    return TrackOut.of_details(details, instrumental.status, instrumental.job_id)
 
 
 @router.get("/trending", response_model=TrendingOut)
