@@ -5,5 +5,7 @@ from melody.api.lambda_handler import lambda_handler_for
 from melody.settings import AuthSettings
 from melody.wiring import AuthContainer
 
-app = auth_app(AuthContainer(AuthSettings()))
+container = AuthContainer(AuthSettings())
+container.sms_sender  # built at init: a misconfigured sender (console outside dev) fails the deploy, not a login
+app = auth_app(container)
 handler = lambda_handler_for(app)

@@ -66,3 +66,10 @@ def test_every_api_function_imports_without_heavy_audio_code(lambda_env, area):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_auth_function_refuses_to_start_with_the_console_sender_outside_dev(lambda_env, monkeypatch):
+    monkeypatch.setenv("MELODY_STAGE", "prod")
+    monkeypatch.setenv("MELODY_SMS_SENDER", "console")
+    with pytest.raises(RuntimeError, match="console SMS sender is for dev only"):
+        load_handler("auth")

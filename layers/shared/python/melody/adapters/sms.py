@@ -90,10 +90,11 @@ class Msg91SmsSender:
             )
         except httpx.HTTPError as exc:
             raise SmsDeliveryFailed("The code could not be sent; try again shortly.") from exc
-        payload: dict[str, Any] = {}
         try:
             payload = response.json()
         except ValueError:
-            pass
+            payload = None
+        if not isinstance(payload, dict):
+            payload = {}  # MSG91 answers objects; anything else (a list, text) says nothing about success
         if response.status_code >= 400 or payload.get("type") == "error":
             raise SmsDeliveryFailed("The code could not be sent; try again shortly.")
