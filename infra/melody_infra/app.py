@@ -53,6 +53,7 @@ def build_app(
     auth = AuthStack(app, "MelodyAuth", config=config, stack_name=config.name("auth"),
                      description="Melody Studio: access-token signing key (Secrets Manager)", **common)  # fmt: skip
     api = ApiStack(app, "MelodyApi", config=config, data=data, signing_key_secret=auth.signing_key_secret,
+                   origin_verify_secret=auth.origin_verify_secret,
                    stack_name=config.name("api"), description="Melody Studio: HTTP API, JWT authorizer, functions",
                    **common)  # fmt: skip
     pipeline = PipelineStack(app, "MelodyPipeline", config=config, data=data, stack_name=config.name("pipeline"),
@@ -68,6 +69,7 @@ def build_app(
     allow_catalog_reads(audio, catalog)
     allow_catalog_reads(api.functions["system"], catalog)  # /system/health checks the catalog too
     web = WebStack(app, "MelodyWeb", config=config, api_endpoint=api.http_api.api_endpoint,
+                   origin_verify_secret=auth.origin_verify_secret,
                    stack_name=config.name("web"), description="Melody Studio: PWA on S3 + CloudFront (same-origin /api)",
                    **common)  # fmt: skip
 

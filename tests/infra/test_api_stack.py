@@ -119,7 +119,10 @@ def test_only_the_auth_function_reads_the_signing_secret(synth):
     assert "ImportValue" in json.dumps(env["MELODY_SIGNING_KEY_SECRET_ID"])  # from MelodyAuth
     statements = role_policy_statements(synth.api, auth)
     reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
-    assert reads and all(s["Resource"] == env["MELODY_SIGNING_KEY_SECRET_ID"] for s in reads)
+    # exactly the signing key and CloudFront's origin-verify value, nothing else
+    assert sorted(json.dumps(s["Resource"]) for s in reads) == sorted(
+        json.dumps(env[k]) for k in ("MELODY_SIGNING_KEY_SECRET_ID", "MELODY_ORIGIN_VERIFY_SECRET_ID")
+    )
     assert not any("secretsmanager:PutSecretValue" in as_list(s["Action"]) for s in statements)
 
 

@@ -148,3 +148,25 @@ def test_web_deploys_after_the_api(synth):
     assert synth.melody.pipeline in synth.melody.api.dependencies
     assert synth.melody.catalog in synth.melody.api.dependencies
     assert not any(d in as_list(synth.melody.data.dependencies) for d in (synth.melody.web, synth.melody.api))
+
+
+def test_cloudfront_proves_itself_to_the_api_and_only_the_auth_function_holds_the_proof(synth):
+    """Per-IP limits behind CloudFront: the API origin carries the origin-verify secret (a Secrets
+    Manager dynamic reference, never a literal), which the auth function alone may read."""
+    from .helpers import function_by_service, role_policy_statements
+
+    _, config = _dist(synth)
+    origin = _origins(config)[_behaviors(config)["/api/*"]["TargetOriginId"]]
+    (header,) = origin["OriginCustomHeaders"]
+    assert header["HeaderName"] == "X-Melody-Origin-Verify"
+    value = json.dumps(header["HeaderValue"])
+    assert "{{resolve:secretsmanager:" in value and "ImportValue" in value  # MelodyAuth's secret, resolved at deploy
+    (secret_id,) = [k for k in resources(synth.auth, "AWS::SecretsManager::Secret") if k.startswith("OriginVerifySecret")]
+
+    _, auth = function_by_service(synth.api, "melody-auth")
+    env = auth["Properties"]["Environment"]["Variables"]
+    assert secret_id in json.dumps(env["MELODY_ORIGIN_VERIFY_SECRET_ID"])
+    for service in ("melody-users", "melody-search", "melody-library", "melody-audio", "melody-system"):
+        _, fn = function_by_service(synth.api, service)
+        assert "MELODY_ORIGIN_VERIFY_SECRET_ID" not in fn["Properties"]["Environment"]["Variables"]
+        assert secret_id not in json.dumps(role_policy_statements(synth.api, fn))

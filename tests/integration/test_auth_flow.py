@@ -194,3 +194,32 @@ def test_codes_and_tokens_never_reach_the_logs(client, sms, capsys, caplog):
     assert "login" in logs  # the flow did log
     for secret in (code, body["access_token"], body["refresh_token"], phone):
         assert secret not in logs
+
+
+def test_per_ip_limits_see_the_viewer_behind_cloudfront_not_the_edge(dev_settings, sms):
+    """Two people behind one CloudFront edge server each get their own per-IP allowance."""
+    import random
+    import uuid
+
+    from fastapi.testclient import TestClient
+
+    from melody.api.apps import full_app
+    from melody.wiring import AuthContainer
+
+    secret = "origin-verify-" + uuid.uuid4().hex
+    edge = (".".join(str(random.randint(1, 254)) for _ in range(4)), 443)
+    settings = dev_settings.model_copy(update={"otp_per_ip_per_minute": 1, "otp_resend_after_s": 0})
+    container = AuthContainer(settings, sms_sender=sms)
+    container.origin_verify_secret = lambda: secret  # what Secrets Manager holds in AWS
+    with TestClient(full_app(container), client=edge) as client:
+
+        def ask(viewer: str, proof: str = secret) -> int:
+            headers = {"cloudfront-viewer-address": f"{viewer}:4000", "x-melody-origin-verify": proof}
+            return client.post("/api/v1/auth/request-otp", json={"phone_number": random_indian_mobile()}, headers=headers).status_code
+
+        first, second = (f"203.0.{random.randint(0, 255)}.{n}" for n in (7, 8))
+        assert ask(first) == 202
+        assert ask(second) == 202  # same edge server, another person
+        assert ask(first) == 429  # the first person's own limit
+        assert ask("198.51.100.99", proof="forged") == 202  # counted against the edge itself, once
+        assert ask("198.51.100.100", proof="forged") == 429  # a forged viewer header buys nothing

@@ -98,12 +98,14 @@ class ApiStack(Stack):
         config: MelodyConfig,
         data: DataStack,
         signing_key_secret: secretsmanager.ISecret,
+        origin_verify_secret: secretsmanager.ISecret | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.data = data
         self.signing_key_secret = signing_key_secret
+        self.origin_verify_secret = origin_verify_secret
         self.layers = MelodyLayers(self, "Layers")
         self.route_groups: dict[str, RouteGroup] = {}
         self.functions: dict[str, MelodyFunction] = {}
@@ -286,6 +288,8 @@ class ApiStack(Stack):
             environment=env,
         )
         fn.use_tables({f: self.data.tables[f] for f in ("users_table", "otp_table", "tokens_table", "rate_limit_table")})
+        if self.origin_verify_secret is not None:
+            fn.read_secret(self.origin_verify_secret, "MELODY_ORIGIN_VERIFY_SECRET_ID")
         if c.sms_sender == "sns":
             fn.add_to_policy(
                 [

@@ -47,6 +47,26 @@ class AuthStack(Stack):
             },
         )
 
+        # CloudFront adds this value to every request it sends to the API (X-Melody-Origin-Verify);
+        # the auth function then believes CloudFront-Viewer-Address as the caller's IP for rate limits.
+        self.origin_verify_secret = secretsmanager.Secret(
+            self,
+            "OriginVerifySecret",
+            description="Melody Studio: the header value CloudFront sends to the API to prove a request came through it",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=48),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            self.origin_verify_secret,
+            {
+                "AwsSolutions-SMG4": (
+                    "CloudFront reads the value when the web stack deploys; an automatic rotation would leave "
+                    "CloudFront sending the old value until the next deploy. Rotate by updating the secret and "
+                    "redeploying MelodyWeb (the auth function caches it for 5 minutes)."
+                ),
+            },
+        )
+
         layers = MelodyLayers(self, "Layers")
         self.keygen = MelodyFunction(
             self,

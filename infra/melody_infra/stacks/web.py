@@ -22,6 +22,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
@@ -59,10 +60,18 @@ def api_domain(api_endpoint: str) -> str:
 
 class WebStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: MelodyConfig, api_endpoint: str, **kwargs
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: MelodyConfig,
+        api_endpoint: str,
+        origin_verify_secret: secretsmanager.ISecret | None = None,
+        **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.origin_verify_secret = origin_verify_secret
         self.log_bucket = self._log_bucket()
         self.site_bucket = self._site_bucket()
         self.headers_policy = self._headers_policy()
@@ -148,10 +157,19 @@ class WebStack(Stack):
     def _distribution(self, api_endpoint: str) -> cloudfront.Distribution:
         c = self.config
         site_origin = origins.S3BucketOrigin.with_origin_access_control(self.site_bucket)
+        # The origin-verify header proves to the API that a request came through CloudFront, so the
+        # auth function may believe CloudFront-Viewer-Address (which the origin request policy
+        # passes on) as the caller's IP. The value is a Secrets Manager dynamic reference.
+        custom_headers = (
+            {"X-Melody-Origin-Verify": self.origin_verify_secret.secret_value.unsafe_unwrap()}
+            if self.origin_verify_secret is not None
+            else None
+        )
         api_origin = origins.HttpOrigin(
             api_domain(api_endpoint),
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            custom_headers=custom_headers,
         )
         api_behavior = cloudfront.BehaviorOptions(
             origin=api_origin,

@@ -58,6 +58,9 @@ class TokenSettings(CommonSettings):
 
 
 class AuthSettings(TokenSettings):
+    # The secret CloudFront sends to the API in X-Melody-Origin-Verify (AWS): only then is its
+    # CloudFront-Viewer-Address believed as the caller's IP for the per-IP limits.
+    origin_verify_secret_id: str | None = None
     refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
     otp_ttl_s: int = Field(default=300, ge=60, le=600)
     otp_max_attempts: int = Field(default=5, ge=1, le=10)

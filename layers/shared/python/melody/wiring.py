@@ -69,6 +69,15 @@ class AuthContainer(TokenContainer):
     def users(self) -> UserService:
         return UserService(DynamoUserStore(), self.clock, hmac_key=self.keys.hmac_key)
 
+    def origin_verify_secret(self) -> str | None:
+        """CloudFront's origin-verify value (cached by powertools for 5 minutes), or None locally."""
+        secret_id = self.settings.origin_verify_secret_id
+        if not secret_id:
+            return None
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(secret_id, max_age=300))
+
     @cached_property
     def sms_sender(self) -> SmsSender:
         if self._sms_sender is not None:

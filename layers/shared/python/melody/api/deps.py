@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from melody.api.client_address import client_address
 from melody.errors import Unauthorized
 from melody.wiring import AuthContainer, TokenContainer
 
@@ -38,9 +39,10 @@ def client_ip(request: Request) -> str:
     # Behind API Gateway the caller's address is in the request context (Mangum keeps the event).
     event = request.scope.get("aws.event") or {}
     source = event.get("requestContext", {}).get("http", {}).get("sourceIp")
-    if source:
-        return str(source)
-    return request.client.host if request.client else "unknown"
+    if not source:
+        source = request.client.host if request.client else "unknown"
+    secret = getattr(get_container(request), "origin_verify_secret", None)
+    return client_address(str(source), request.headers, secret() if callable(secret) else None)
 
 
 CurrentUser = Annotated[str, Depends(current_user_id)]
