@@ -187,3 +187,28 @@ def test_sample_eventbridge_event_points_at_the_pipeline_input():
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
     assert event["detail"]["bucket"]["name"] == INPUT["bucket"]
     assert event["detail"]["object"]["key"] == INPUT["key"]
+
+
+def _task_states(states: dict):
+    for name, state in states.items():
+        if state.get("Type") == "Task":
+            yield name, state
+        for branch in state.get("Branches", []):
+            yield from _task_states(branch["States"])
+        if "Iterator" in state or "ItemProcessor" in state:
+            yield from _task_states((state.get("ItemProcessor") or state["Iterator"])["States"])
+
+
+def test_every_lambda_task_retries_the_transient_lambda_errors_and_never_bad_audio():
+    """AWS's recommended Lambda retry set (service errors, throttling, client timeouts) on every task."""
+    transient = {
+        "Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
+    }
+    definition = json.loads(ASL.read_text())
+    tasks = dict(_task_states(definition["States"]))
+    assert tasks
+    for name, state in tasks.items():
+        retried = {e for r in state.get("Retry", []) for e in r["ErrorEquals"]}
+        assert transient <= retried, name
+        assert "States.ALL" not in retried and "AudioRejected" not in retried, name
