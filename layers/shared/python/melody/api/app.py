@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from melody import __version__
 from melody.api.errors import install_error_handlers
+from melody.api.openapi_docs import DEFAULT
 
 API_PREFIX = "/api/v1"
 
@@ -28,8 +29,10 @@ def create_app(container: object | None, routers: Iterable[APIRouter], *, root_r
     )
     app.state.container = container
     install_error_handlers(app)
+    # Every operation documents the error shape for an unexpected failure (`default`); the
+    # statuses a route can really return are on its own decorator (see melody.api.openapi_docs).
     for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=DEFAULT)
     for router in root_routers:
-        app.include_router(router)
+        app.include_router(router, responses=DEFAULT)
     return app

@@ -8,16 +8,37 @@ from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Response, status
 
 from melody.api.deps import ClientIp, get_auth_container
+from melody.api.openapi_docs import error_responses
 from melody.api.schemas import LoginOut, OtpChallengeOut, RefreshBody, RequestOtpBody, TokensOut, UserOut, VerifyOtpBody
 from melody.domain.phone import mask_phone
 from melody.observability import logger, metrics
 from melody.wiring import AuthContainer
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+REFRESH_401 = {
+    401: "The refresh token is not valid (`invalid_refresh_token`), has expired (`refresh_token_expired`) or was "
+    "already used (`refresh_token_reused`: every session of its family is signed out)."
+}
 Container = Annotated[AuthContainer, Depends(get_auth_container)]
 
 
-@router.post("/request-otp", status_code=status.HTTP_202_ACCEPTED, response_model=OtpChallengeOut)
+@router.post(
+    "/request-otp",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OtpChallengeOut,
+    responses=error_responses(
+        422,
+        429,
+        503,
+        descriptions={
+            422: "The phone number or country code is not valid (`invalid_phone_number`, `invalid_country_code`), "
+            "or the body fails validation (`validation_error`).",
+            429: "Too many codes asked for this number or from this address (`rate_limited`), or a code was sent "
+            "moments ago (`otp_resend_too_soon`): retry after `Retry-After` seconds.",
+            503: "The code could not be sent (`sms_unavailable`); try again shortly.",
+        },
+    ),
+)
 def request_otp(body: RequestOtpBody, container: Container, ip: ClientIp) -> OtpChallengeOut:
     issued = container.otp.request(body.phone_number, body.country_code, ip)
     logger.info("otp requested", extra={"phone": mask_phone(issued.phone_e164)})
@@ -31,7 +52,24 @@ def request_otp(body: RequestOtpBody, container: Container, ip: ClientIp) -> Otp
     )
 
 
-@router.post("/verify-otp", response_model=LoginOut)
+@router.post(
+    "/verify-otp",
+    response_model=LoginOut,
+    responses=error_responses(
+        401,
+        404,
+        410,
+        422,
+        429,
+        descriptions={
+            401: "That code is not right (`invalid_otp`; `details.attempts_remaining`).",
+            404: "No such login challenge (`otp_challenge_not_found`).",
+            410: "The code has expired (`otp_expired`) or was already used (`otp_already_used`).",
+            429: "Too many attempts for this code (`otp_attempts_exceeded`) or wrong codes for this number "
+            "(`rate_limited`): retry after `Retry-After` seconds.",
+        },
+    ),
+)
 def verify_otp(body: VerifyOtpBody, container: Container) -> LoginOut:
     try:
         phone = container.otp.verify(body.challenge_id, body.code)
@@ -51,7 +89,7 @@ def verify_otp(body: VerifyOtpBody, container: Container) -> LoginOut:
     )
 
 
-@router.post("/refresh-token", response_model=TokensOut)
+@router.post("/refresh-token", response_model=TokensOut, responses=error_responses(401, 422, descriptions=REFRESH_401))
 def refresh_token(body: RefreshBody, container: Container) -> TokensOut:
     pair, user_id = container.tokens.rotate(body.refresh_token)
     logger.info("refresh token rotated", extra={"user_id": user_id})
@@ -63,7 +101,12 @@ def refresh_token(body: RefreshBody, container: Container) -> TokensOut:
     )
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 422, descriptions=REFRESH_401),
+)
 def logout(body: RefreshBody, container: Container) -> Response:
     user_id = container.tokens.revoke(body.refresh_token)
     logger.info("logout", extra={"user_id": user_id})

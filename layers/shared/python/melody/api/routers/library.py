@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from melody.api.deps import CurrentUser, get_music
+from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
 from melody.api.routers.music import _int
 from melody.api.schemas_music import LibraryItemOut, LibraryOut, PlayOut, TrackSummary
 from melody.catalog.models import TRACK_ID
 from melody.errors import InvalidInput, NotFound
 
-router = APIRouter(prefix="/library", tags=["library"])
+router = APIRouter(prefix="/library", tags=["library"], responses={**PROTECTED, **unavailable(CATALOG_UNAVAILABLE)})
 Music = Annotated[object, Depends(get_music)]
 
 
@@ -36,7 +37,7 @@ def _item(entry, track, instrumental) -> LibraryItemOut:
     )
 
 
-@router.get("", response_model=LibraryOut)
+@router.get("", response_model=LibraryOut, responses=error_responses(422))
 def list_library(
     user_id: CurrentUser,
     music: Music,
@@ -57,21 +58,38 @@ def list_library(
     return LibraryOut(items=[_item(*row) for row in page.items], next_cursor=page.next_cursor)
 
 
-@router.put("/{track_id}", response_model=LibraryItemOut)
+@router.put(
+    "/{track_id}",
+    response_model=LibraryItemOut,
+    responses=error_responses(404, descriptions={404: "No such track in the catalog (`track_not_found`)."}),
+)
 def add_to_library(track_id: str, user_id: CurrentUser, music: Music, response: Response) -> LibraryItemOut:
     row, created = music.library.add(user_id, _track_id(track_id))
     response.status_code = 201 if created else 200
     return _item(*row)
 
 
-@router.delete("/{track_id}", status_code=204)
+@router.delete(
+    "/{track_id}",
+    status_code=204,
+    responses=error_responses(
+        404,
+        descriptions={
+            404: "No such track in the catalog (`track_not_found`), or it is not in your library (`not_in_library`)."
+        },
+    ),
+)
 def remove_from_library(track_id: str, user_id: CurrentUser, music: Music) -> Response:
     if not music.library.remove(user_id, _track_id(track_id)):
         raise NotFound("This track is not in your library.", code="not_in_library")
     return Response(status_code=204)
 
 
-@router.post("/{track_id}/plays", response_model=PlayOut)
+@router.post(
+    "/{track_id}/plays",
+    response_model=PlayOut,
+    responses=error_responses(404, descriptions={404: "No such track in the catalog (`track_not_found`)."}),
+)
 def record_play(track_id: str, user_id: CurrentUser, music: Music) -> PlayOut:
     entry = music.library.play(user_id, _track_id(track_id))
     return PlayOut(

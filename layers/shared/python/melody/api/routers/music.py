@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from melody.api.deps import CurrentUser, get_music
+from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
 from melody.api.schemas_music import SearchItem, SearchOut, TrackOut, TrendingItem, TrendingOut, TrackSummary
 from melody.catalog.models import LANGUAGES, TRACK_ID
 from melody.errors import InvalidInput, NotFound
 from melody.library.service import instrumentals_of
 
-router = APIRouter(prefix="/music", tags=["music"])
+router = APIRouter(prefix="/music", tags=["music"], responses={**PROTECTED, **unavailable(CATALOG_UNAVAILABLE)})
 Music = Annotated[object, Depends(get_music)]
 
 MAX_QUERY = 200
@@ -45,7 +46,7 @@ def _language(value: str | None) -> str | None:
     return code
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get("/search", response_model=SearchOut, responses=error_responses(422))
 def search(
     user_id: CurrentUser,
     music: Music,
@@ -76,7 +77,11 @@ def search(
     )
 
 
-@router.get("/track/{track_id}", response_model=TrackOut)
+@router.get(
+    "/track/{track_id}",
+    response_model=TrackOut,
+    responses=error_responses(404, descriptions={404: "No such track (`track_not_found`)."}),
+)
 def track(track_id: str, user_id: CurrentUser, music: Music) -> TrackOut:
     if not TRACK_ID.match(track_id):
         raise NotFound("No such track.", code="track_not_found")
@@ -87,7 +92,7 @@ def track(track_id: str, user_id: CurrentUser, music: Music) -> TrackOut:
     return TrackOut.of_details(details, instrumental.status, instrumental.job_id)
 
 
-@router.get("/trending", response_model=TrendingOut)
+@router.get("/trending", response_model=TrendingOut, responses=error_responses(422))
 def trending(
     user_id: CurrentUser,
     music: Music,
