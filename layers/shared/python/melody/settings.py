@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +102,11 @@ class CatalogSettings(TokenSettings, CatalogDatabaseSettings):
     provider_secret_id: str | None = None
     providers_enabled: str = "spotify,youtube,lastfm"
     provider_timeout_s: float = Field(default=2.5, gt=0, le=10)
+    # Per-provider overrides of provider_timeout_s, e.g. MELODY_PROVIDER_TIMEOUTS='{"youtube": 4.0}'
+    # (YouTube makes two calls in a row); a provider not named here gets provider_timeout_s.
+    provider_timeouts: dict[Literal["spotify", "youtube", "lastfm"], Annotated[float, Field(gt=0, le=10)]] = Field(
+        default_factory=dict
+    )
     search_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
 
     # The seed catalogue `melody dev` loads on first start (skipped quietly when absent).

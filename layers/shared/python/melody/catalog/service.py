@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from melody.catalog.keys import dedup_keys, dedup_match
 from melody.catalog.models import SearchPage, SongIn, SourceStatus
-from melody.catalog.search import search_catalog
+from melody.catalog.search import MAX_RECALL_CAP, search_catalog
 from melody.domain.ports import Clock
 from melody.observability import logger
 
@@ -29,6 +29,9 @@ class ProviderFailure(Exception):
 
 
 class Provider(Protocol):
+    """A music provider. One with a ``timeout`` attribute (seconds) gets that long for a search,
+    else the service's shared ``provider_timeout_s``."""
+
     name: str
 
     async def search(self, query: str, *, language: str | None, limit: int) -> list[SongIn]: ...
@@ -67,7 +70,11 @@ class MusicSearchService:
         sources: dict[str, SourceStatus] = {}
         if source == "all":
             sources.update(self._fan_out(query, language, limit=max(10, limit)))
-        result = search_catalog(self.catalog, query, language=language)
+        # Deep pages (past the first recall window) recall up to MAX_RECALL_CAP candidates; the first
+        # pages keep the default cost. ``need`` is one more than the page's end, to know of a next page.
+        result = search_catalog(
+            self.catalog, query, language=language, cap=MAX_RECALL_CAP, need=offset + limit + 1
+        )
         sources = {"catalog": SourceStatus(status="ok", count=result.total), **sources}
         page = result.hits[offset : offset + limit]
         next_offset = offset + limit if offset + limit < result.total else None
@@ -122,19 +129,25 @@ class MusicSearchService:
 
     async def _gather(self, providers: list[Provider], query: str, language: str | None, limit: int):
         async def one(provider: Provider):
+            timeout = self.timeout_of(provider)
             try:
-                return await asyncio.wait_for(
-                    provider.search(query, language=language, limit=limit), timeout=self.provider_timeout_s
-                )
+                return await asyncio.wait_for(provider.search(query, language=language, limit=limit), timeout=timeout)
             except ProviderFailure as exc:
                 return exc
             except (asyncio.TimeoutError, TimeoutError):
-                return ProviderFailure("timeout", f"no answer within {self.provider_timeout_s:g} s")
+                return ProviderFailure("timeout", f"no answer within {timeout:g} s")
             except Exception as exc:  # a provider bug or outage is a status, not a failed search
                 logger.warning("provider failed", extra={"provider": provider.name, "error": type(exc).__name__})
                 return ProviderFailure("error", type(exc).__name__)
 
         return await asyncio.gather(*(one(p) for p in providers))
+
+    def timeout_of(self, provider: Provider) -> float:
+        """The provider's own timeout (``build_providers`` sets it from the settings), else the shared one."""
+        own = getattr(provider, "timeout", None)
+        if isinstance(own, (int, float)) and not isinstance(own, bool) and own > 0:
+            return float(own)
+        return self.provider_timeout_s
 
     def _merge_into_catalog(self, songs: list[SongIn]) -> None:
         new: list[SongIn] = []

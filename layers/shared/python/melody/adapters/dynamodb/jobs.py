@@ -205,22 +205,35 @@ _INSTRUMENTAL_STATUS = {
 
 
 class JobsInstrumentalStatus:
-    """The library's instrumental status of catalog tracks, from the user's newest job per track."""
+    """The library's instrumental status of catalog tracks, from the user's newest job per track.
 
-    def __init__(self, scan_limit: int = 200) -> None:
-        self._scan_limit = scan_limit
+    The jobs table reaches a user's jobs only through ``by_user`` (user_id, created_at); the track id
+    lives inside the job body, with no index of its own. So a lookup reads the user's jobs newest
+    first, ``page_size`` per request, and stops as soon as every requested track has its newest job,
+    or when the user's jobs run out. The bound: at most ``max_jobs`` (default 5,000) jobs are read per
+    lookup, so only a track whose newest job is older than the user's 5,000 newest jobs shows "none".
+    """
+
+    def __init__(self, max_jobs: int = 5_000, page_size: int = 200) -> None:
+        self._max_jobs = max_jobs
+        self._page_size = min(page_size, max_jobs)
 
     def instrumentals(self, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]:
         """Status and job id of the caller's newest conversion job per track (only the caller's jobs)."""
         wanted = set(track_ids)
         found: dict[str, Instrumental] = {}
         if wanted:
-            for item in JobModel.by_user.query(user_id, scan_index_forward=False, limit=self._scan_limit):
+            # ``limit`` bounds the jobs read across pages; iterating fetches the next page lazily, so the
+            # early ``break`` also ends the paging.
+            jobs = JobModel.by_user.query(
+                user_id, scan_index_forward=False, page_size=self._page_size, limit=self._max_jobs
+            )
+            for item in jobs:
                 if item.user_id != user_id:  # the index is keyed by user; never trust a stray row
                     continue
                 track_id = (item.body or {}).get("track_id")
                 if track_id in wanted and track_id not in found:  # newest first: keep the first seen
                     found[track_id] = Instrumental(_INSTRUMENTAL_STATUS.get(item.status, "none"), item.job_id)
-                if len(found) == len(wanted):
-                    break
+                    if len(found) == len(wanted):
+                        break
         return {track_id: found.get(track_id, NO_INSTRUMENTAL) for track_id in track_ids}

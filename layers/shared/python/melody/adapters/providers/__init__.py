@@ -2,6 +2,8 @@
 
 Credentials come from one Secrets Manager JSON secret (``MELODY_PROVIDER_SECRET_ID``) read with
 powertools parameters (cached 5 minutes); a provider without credentials is reported ``skipped``.
+Each provider's timeout is ``provider_timeouts[name]`` when set, else the shared ``provider_timeout_s``;
+it bounds both its HTTP calls and (``MusicSearchService``) its whole search.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ def load_credentials(secret_id: str | None) -> dict[str, Any]:
 
 def build_providers(settings: Any, *, credentials: dict[str, Any] | None = None, transport=None) -> list:
     creds = credentials if credentials is not None else load_credentials(getattr(settings, "provider_secret_id", None))
-    timeout = float(getattr(settings, "provider_timeout_s", 2.5))
+    shared = float(getattr(settings, "provider_timeout_s", 2.5))
+    overrides = dict(getattr(settings, "provider_timeouts", None) or {})
     enabled = [p.strip() for p in str(getattr(settings, "providers_enabled", "")).split(",") if p.strip()]
     providers: list = []
     for name in enabled:
         c = creds.get(name) or {}
+        timeout = float(overrides.get(name, shared))
         if name == "spotify" and c.get("client_id") and c.get("client_secret"):
             providers.append(SpotifyProvider(c["client_id"], c["client_secret"], timeout=timeout, transport=transport))
         elif name == "youtube" and c.get("api_key"):

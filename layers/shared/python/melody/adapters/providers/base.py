@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -28,11 +31,15 @@ class HttpProvider:
             raise ProviderFailure("timeout", f"{self.name} timed out") from None
         except httpx.HTTPError as exc:
             raise ProviderFailure("error", f"{self.name}: {type(exc).__name__}") from None
-        check(response, self.name)
+        self.check(response)
         try:
             return response.json()
         except ValueError:
             raise ProviderFailure("error", f"{self.name} answered with invalid JSON") from None
+
+    def check(self, response: httpx.Response) -> None:
+        """Raise the ProviderFailure an error response means (a provider may know more shapes)."""
+        check(response, self.name)
 
 
 def check(response: httpx.Response, name: str) -> None:
@@ -42,11 +49,39 @@ def check(response: httpx.Response, name: str) -> None:
         raise ProviderFailure("error", f"{name} answered HTTP {response.status_code}")
 
 
-def retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("Retry-After")
-    if value and value.strip().isdigit():
-        return int(value.strip())
-    return None
+# A Retry-After is reported as given, within [0, a day]: enough for a daily quota, and a wild value
+# (or a date years ahead) cannot tell clients to stay away for ever.
+MAX_RETRY_AFTER_S = 24 * 3600
+
+
+def retry_after(response: httpx.Response, *, now: float | None = None) -> int | None:
+    """Seconds from ``Retry-After``: delta-seconds or an HTTP-date (RFC 9110 §10.2.3), clamped; else None.
+
+    A date is measured from the response's own ``Date`` when it has one (so our clock's skew does not
+    matter), else from ``now`` (default: the current time).
+    """
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(int(value), MAX_RETRY_AFTER_S)
+    until = _http_date(value)
+    if until is None:
+        return None
+    base = _http_date(response.headers.get("Date") or "")
+    reference = base if base is not None else (time.time() if now is None else now)
+    return int(min(max(until - reference, 0), MAX_RETRY_AFTER_S))
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms) as a POSIX time, else None."""
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:  # "-0000" or asctime: HTTP dates are always UTC
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
 
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")

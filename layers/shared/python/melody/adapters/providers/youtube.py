@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import html
 
-from melody.adapters.providers.base import HttpProvider, iso8601_seconds, provider_language
+import httpx
+
+from melody.adapters.providers.base import HttpProvider, check, iso8601_seconds, provider_language, retry_after
 from melody.catalog.models import SongIn
+from melody.catalog.service import ProviderFailure
 
 API = "https://www.googleapis.com/youtube/v3"
+# The Data API says "out of quota" with HTTP 403 and one of these ``error.errors[].reason``s (not 429).
+QUOTA_REASONS = frozenset({"quotaExceeded", "rateLimitExceeded", "dailyLimitExceeded", "userRateLimitExceeded"})
+
+
+def _error_reasons(response: httpx.Response) -> list[str]:
+    """The ``reason`` of each entry of ``{"error": {"errors": [{"reason": ...}]}}``; [] for other bodies."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    error = body.get("error") if isinstance(body, dict) else None
+    errors = error.get("errors") if isinstance(error, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [e["reason"] for e in errors if isinstance(e, dict) and isinstance(e.get("reason"), str)]
 
 
 def _split_title(title: str, channel: str) -> tuple[str, list[str]]:
@@ -26,6 +44,15 @@ class YouTubeProvider(HttpProvider):
     def __init__(self, api_key: str, *, timeout: float, transport=None) -> None:
         super().__init__(timeout=timeout, transport=transport)
         self._key = api_key
+
+    def check(self, response: httpx.Response) -> None:
+        if response.status_code == 403:
+            quota = [r for r in _error_reasons(response) if r in QUOTA_REASONS]
+            if quota:
+                raise ProviderFailure(
+                    "rate_limited", f"youtube quota: {quota[0]}", retry_after_s=retry_after(response)
+                )
+        check(response, self.name)
 
     async def search(self, query: str, *, language: str | None, limit: int) -> list[SongIn]:
         async with self.client() as client:

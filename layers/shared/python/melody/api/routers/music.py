@@ -72,7 +72,8 @@ def search(
             SearchItem(**TrackSummary.of(h.track).model_dump(), matched=h.matched, score=round(h.score, 4))
             for h in page.hits
         ],
-        next_offset=page.next_offset,
+        # Paging ends where the offset bound does: never hand out an offset the next call would refuse.
+        next_offset=page.next_offset if page.next_offset is not None and page.next_offset <= MAX_OFFSET else None,
         sources=page.sources,
     )
 
