@@ -122,26 +122,21 @@ def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(sy
     assert not {a for a in actions if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))}
 
 
-def test_the_audio_function_reads_the_catalog_through_the_data_api(synth):
-    from melody.settings import AudioApiSettings
+@pytest.mark.parametrize(
+    ("service", "settings_name"),
+    [
+        ("melody-audio", "AudioApiSettings"),  # finds a catalog track's audio (convert-to-instrumental)
+        ("melody-system", "SystemSettings"),  # without these, /system/health in AWS says "not_configured"
+    ],
+)
+def test_functions_outside_the_catalog_routes_reach_it_through_the_data_api(synth, service, settings_name):
+    import melody.settings
 
-    _, function = function_by_service(synth.api, "melody-audio")
+    fields = getattr(melody.settings, settings_name).model_fields
+    _, function = function_by_service(synth.api, service)
     env = function["Properties"]["Environment"]["Variables"]
     for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database"):
-        assert field in AudioApiSettings.model_fields
-        assert f"MELODY_{field.upper()}" in env
-    actions = {a for s in role_policy_statements(synth.api, function) for a in as_list(s["Action"])}
-    assert "rds-data:ExecuteStatement" in actions
-
-
-def test_the_system_function_checks_the_catalog_through_the_data_api(synth):
-    """Without these, /system/health in AWS would report the catalog as not configured."""
-    from melody.settings import SystemSettings
-
-    _, function = function_by_service(synth.api, "melody-system")
-    env = function["Properties"]["Environment"]["Variables"]
-    for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database"):
-        assert field in SystemSettings.model_fields
+        assert field in fields
         assert f"MELODY_{field.upper()}" in env
     actions = {a for s in role_policy_statements(synth.api, function) for a in as_list(s["Action"])}
     assert "rds-data:ExecuteStatement" in actions

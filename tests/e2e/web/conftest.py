@@ -80,6 +80,15 @@ class Shots:
         page.screenshot(path=str(path), full_page=full_page)
         return path
 
+    def when(self, page, condition_js: str, step: str, *, timeout_ms: int = 10_000) -> Path | None:
+        """A screenshot of a passing state (live progress) if it shows within ``timeout_ms``; it may be
+        too quick to catch, and that is no failure."""
+        try:
+            page.wait_for_function(condition_js, timeout=timeout_ms, polling=100)
+        except Exception:  # noqa: BLE001 - a screenshot only
+            return None
+        return self(page, step)
+
 
 @pytest.fixture()
 def shot(request: pytest.FixtureRequest) -> Shots:

@@ -97,12 +97,8 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     shot(page, "player-offers-instrumental")
     convert.focus()
     page.keyboard.press("Enter")  # keyboard works
-    try:  # the live stage and percent (it may be too quick to catch)
-        page.wait_for_function("/Making the instrumental: .*%/.test(document.getElementById('player-msg').textContent)",
-                               timeout=10_000, polling=100)
-        shot(page, "player-converting")
-    except Exception:  # noqa: BLE001 - a screenshot only
-        pass
+    shot.when(page, "/Making the instrumental: .*%/.test(document.getElementById('player-msg').textContent)",
+              "player-converting")  # the live stage and percent
     page.wait_for_function(
         "document.getElementById('audio').currentTime > 0.5 || /could not/.test(document.getElementById('player-msg').textContent)",
         timeout=300_000,

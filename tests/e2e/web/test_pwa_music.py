@@ -157,12 +157,9 @@ def test_upload_convert_and_play_the_instrumental(new_page, melody_server, api_t
     page.locator("#job-card").wait_for(state="visible")
     page.wait_for_function("document.querySelector('#upload-progress').value >= 100", timeout=60_000)
     shot(page, "uploaded")
-    try:  # catch the live stage + percent while it converts (it may be too quick to see)
-        page.wait_for_function("/%/.test(document.querySelector('#job-stage').textContent) && "
-                               "!document.querySelector('#job-stage').textContent.startsWith('Uploading')", timeout=10_000, polling=100)
-        shot(page, "converting")
-    except Exception:  # noqa: BLE001 - a screenshot only
-        pass
+    shot.when(page, "/%/.test(document.querySelector('#job-stage').textContent) && "
+                    "!document.querySelector('#job-stage').textContent.startsWith('Uploading')",
+              "converting")  # the live stage + percent while it converts
     # live conversion progress until it ends, one way or the other
     page.wait_for_function(
         "document.querySelector('#job-result:not([hidden])') || document.querySelector('#job-error').textContent",

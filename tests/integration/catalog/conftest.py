@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.schemas import schema_executor, scratch_schema
+
 SEED = Path(__file__).resolve().parents[4] / "shared" / "catalog" / "songs.jsonl"
 FIXTURE = Path(__file__).resolve().parent / "songs_fixture.jsonl"
 
@@ -18,35 +20,34 @@ def seed_file() -> Path:
     return SEED if SEED.is_file() else FIXTURE
 
 
-@pytest.fixture(scope="session")
-def catalog_schema(database_url: str):
-    import psycopg
+def own_catalog(prefix: str, *, scope: str = "module", seeded: bool = True):
+    """``catalog_schema``, ``catalog_executor`` and ``seeded_catalog`` fixtures on a schema of their
+    own (migrated and seeded). A test module that adds data the others must not see assigns them:
+    ``catalog_schema, catalog_executor, seeded_catalog = own_catalog("test_merge_")``; with
+    ``seeded=False`` only the first two (the module seeds its own)."""
 
-    schema = "test_catalog_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield schema
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    @pytest.fixture(scope=scope, name="catalog_schema")
+    def _schema(database_url: str):
+        with scratch_schema(database_url, prefix) as schema:
+            yield schema
+
+    @pytest.fixture(scope=scope, name="catalog_executor")
+    def _executor(database_url: str, catalog_schema: str):
+        with schema_executor(database_url, catalog_schema) as executor:
+            yield executor
+
+    @pytest.fixture(scope=scope, name="seeded_catalog")
+    def _seeded(catalog_executor):
+        from melody.adapters.catalog.loader import ensure_catalog
+        from melody.adapters.catalog.repository import CatalogRepository
+
+        ensure_catalog(catalog_executor, seed_file())
+        return CatalogRepository(catalog_executor)
+
+    return (_schema, _executor, _seeded) if seeded else (_schema, _executor)
 
 
-@pytest.fixture(scope="session")
-def catalog_executor(database_url: str, catalog_schema: str):
-    from melody.adapters.catalog.executor import PsycopgExecutor
-
-    executor = PsycopgExecutor(database_url, schema=catalog_schema)
-    yield executor
-    executor.close()
-
-
-@pytest.fixture(scope="session")
-def seeded_catalog(catalog_executor):
-    from melody.adapters.catalog.loader import ensure_catalog
-
-    ensure_catalog(catalog_executor, seed_file())
-    from melody.adapters.catalog.repository import CatalogRepository
-
-    return CatalogRepository(catalog_executor)
+catalog_schema, catalog_executor, seeded_catalog = own_catalog("test_catalog_", scope="session")
 
 
 @pytest.fixture()

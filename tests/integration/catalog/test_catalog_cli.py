@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
+
+from tests.support.schemas import schema_executor, scratch_schema
 
 from melody.catalog.models import SongIn
 
@@ -23,24 +24,13 @@ SONGS = [
 
 @pytest.fixture()
 def schema(database_url: str):
-    import psycopg
-
-    name = "test_cli_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    yield name
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-
+    with scratch_schema(database_url, "test_cli_") as name:
+        yield name
 
 @pytest.fixture()
 def executor(database_url: str, schema: str):
-    from melody.adapters.catalog.executor import PsycopgExecutor
-
-    ex = PsycopgExecutor(database_url, schema=schema)
-    yield ex
-    ex.close()
-
+    with schema_executor(database_url, schema) as ex:
+        yield ex
 
 def write(path, songs) -> str:
     path.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in songs), encoding="utf-8")

@@ -11,9 +11,10 @@ import uuid
 import httpx
 import pytest
 
+
 from melody.catalog.models import SongIn
 
-from .conftest import seed_file
+from .conftest import own_catalog
 
 pytestmark = pytest.mark.integration
 
@@ -21,34 +22,7 @@ CHAAHUN = "trk_54cc98a45184"  # चाहूँ मैं या ना — Arij
 TUM_HI_HO = "trk_722773a7d7ce"  # तुम ही हो / Tum Hi Ho — Arijit Singh — 262 s, popularity 88
 
 
-@pytest.fixture(scope="module")
-def catalog_schema(database_url: str):
-    import psycopg
-
-    schema = "test_merge_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield schema
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture(scope="module")
-def catalog_executor(database_url: str, catalog_schema: str):
-    from melody.adapters.catalog.executor import PsycopgExecutor
-
-    executor = PsycopgExecutor(database_url, schema=catalog_schema)
-    yield executor
-    executor.close()
-
-
-@pytest.fixture(scope="module")
-def seeded_catalog(catalog_executor):
-    from melody.adapters.catalog.loader import ensure_catalog
-    from melody.adapters.catalog.repository import CatalogRepository
-
-    ensure_catalog(catalog_executor, seed_file())
-    return CatalogRepository(catalog_executor)
+catalog_schema, catalog_executor, seeded_catalog = own_catalog("test_merge_")  # merged songs stay here
 
 
 @pytest.fixture()

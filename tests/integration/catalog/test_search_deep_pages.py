@@ -6,14 +6,14 @@ songs that share a word, and they must not reach other tests' searches.
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
+
 
 from melody.catalog.models import SongIn
 from melody.catalog.search import RECALL_CAP, search_catalog
 
-from .conftest import seed_file
+from .conftest import own_catalog, seed_file
 
 pytestmark = pytest.mark.integration
 
@@ -23,25 +23,7 @@ NUMBERS = ["ek", "do", "teen", "char", "paanch", "chhe", "saat", "aath", "nau", 
            "terah", "chaudah", "pandrah", "solah", "satrah", "atharah"]
 
 
-@pytest.fixture(scope="module")
-def catalog_schema(database_url: str):
-    import psycopg
-
-    schema = "test_deep_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield schema
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture(scope="module")
-def catalog_executor(database_url: str, catalog_schema: str):
-    from melody.adapters.catalog.executor import PsycopgExecutor
-
-    executor = PsycopgExecutor(database_url, schema=catalog_schema)
-    yield executor
-    executor.close()
+catalog_schema, catalog_executor = own_catalog("test_deep_", seeded=False)
 
 
 @pytest.fixture(scope="module")
