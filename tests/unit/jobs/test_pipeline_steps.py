@@ -247,3 +247,32 @@ def test_the_pipeline_steps_are_wired_to_the_failure_metric():
     steps = JobsServices(PipelineSettings(max_duration_s=123)).steps
     assert steps._on_failure is _emit_failure_metric
     assert steps._max_duration_s == 123
+
+
+# -- step metrics --------------------------------------------------------------------------------
+
+
+def test_every_step_reports_its_outcome_and_duration_reuse_included(tmp_path):
+    from melody.jobs.models import AudioResult
+
+    seen: list[tuple[str, str]] = []
+    steps, _, _ = make_steps(tmp_path, on_step=lambda step, outcome, seconds: seen.append((step, outcome)))
+    cached = AudioResult(result_key="k", content_hash="ab" * 32, engine="dsp", engine_version="1", instrumental_key="i",
+                         vocals_key="v", waveform_key="w", analysis_key="a", analysis={}, created_at=0)
+    steps._results.get = lambda key: cached
+    steps.reuse(state(**PROBED))
+    steps._results.get = lambda key: None
+    with pytest.raises(RuntimeError):
+        steps.reuse(state(**PROBED))
+    assert seen == [("reuse", "succeeded"), ("reuse", "failed")]
+
+
+def test_step_metrics_are_powertools_metrics():
+    from melody.jobs.container import _emit_step_metric
+    from melody.observability import metrics
+
+    metrics.clear_metrics()
+    _emit_step_metric("separate", "succeeded", 2.5)
+    names = set(metrics.metric_set)
+    metrics.clear_metrics()
+    assert names == {"Step_separate_succeeded", "Step_separate_Duration"}

@@ -158,10 +158,10 @@ class PipelineSteps:
         return {"analysis_key": analysis_key, "waveform_key": waveform_key, "analysis": analysis}
 
     def reuse(self, state: dict[str, Any]) -> dict[str, Any]:
-        result = self._results.get(result_key_for(state["probe"]["content_hash"], state["engine"]))
-        if result is None:  # deleted between probe and now: an ordinary, retryable failure
-            raise RuntimeError("cached result disappeared")
-        self._jobs.advance(state["job_id"], stage="reuse", progress=90, now=self._clock.now())
+        with self._step(state["job_id"], "reuse", progress=90):  # timed and counted like every step
+            result = self._results.get(result_key_for(state["probe"]["content_hash"], state["engine"]))
+            if result is None:  # deleted between probe and now: an ordinary, retryable failure
+                raise RuntimeError("cached result disappeared")
         return {
             "stems": {
                 "instrumental_key": result.instrumental_key,
