@@ -5,7 +5,7 @@
 //   The page deletes the "melody-api" cache at logout (it holds the user's data).
 // - Everything else (other API calls, audio and waveform media, range requests) goes to the network.
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const SHELL_CACHE = `melody-shell-${VERSION}`;
 const API_CACHE = 'melody-api';
 const SHELL = [

@@ -140,3 +140,33 @@ def test_functions_outside_the_catalog_routes_reach_it_through_the_data_api(synt
         assert f"MELODY_{field.upper()}" in env
     actions = {a for s in role_policy_statements(synth.api, function) for a in as_list(s["Action"])}
     assert "rds-data:ExecuteStatement" in actions
+
+
+def _s3_statements(template, function) -> list[dict]:
+    return [s for s in role_policy_statements(template, function) if any(a.startswith("s3:") for a in as_list(s["Action"]))]
+
+
+def test_search_presigns_catalog_audio_with_a_grant_on_the_catalog_prefix_only(synth):
+    """GET /music/track's ``audio_url``: the media bucket's name, and s3:GetObject on catalog/* alone."""
+    from melody.adapters.catalog.track_audio import CATALOG_AUDIO_PREFIX
+    from melody.settings import CatalogSettings
+
+    assert CATALOG_AUDIO_PREFIX == "catalog/"
+    _, fn = function_by_service(synth.api, "melody-search")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert {"media_bucket", "media_url_expires_s", "s3_public_endpoint_url"} <= set(CatalogSettings.model_fields)
+    assert "MediaBucket" in json.dumps(env["MELODY_MEDIA_BUCKET"])  # the data stack's media bucket
+    assert "MELODY_S3_PUBLIC_ENDPOINT_URL" not in env  # AWS: the real S3 endpoint
+
+    (statement,) = _s3_statements(synth.api, fn)
+    assert statement["Effect"] == "Allow" and as_list(statement["Action"]) == ["s3:GetObject"]
+    (resource,) = as_list(statement["Resource"])
+    join = resource["Fn::Join"]
+    assert join[1][-1] == f"/{CATALOG_AUDIO_PREFIX}*"  # <media bucket ARN>/catalog/*, nothing wider
+    assert "MediaBucket" in json.dumps(join[1][:-1])
+
+
+def test_library_gets_no_s3_access(synth):
+    _, fn = function_by_service(synth.api, "melody-library")
+    assert _s3_statements(synth.api, fn) == []
+    assert "MELODY_MEDIA_BUCKET" not in fn["Properties"]["Environment"]["Variables"]

@@ -77,6 +77,10 @@ class Player {
     this.track = null;
     this.media = null;
     this.stem = 'original';
+    // The caller's instrumental of the current catalog song ({status, jobId}; see instrumentalOf).
+    this.link = { status: 'none', jobId: null };
+    // What the message line says about the song (kept while it plays; 'Loading…' and the like are not).
+    this.note = '';
     this.countedPlay = false;
     this.loadToken = 0;
     this.pollTimer = 0;
@@ -100,7 +104,7 @@ class Player {
     a.addEventListener('pause', () => this.syncButton());
     a.addEventListener('ended', () => this.syncButton());
     a.addEventListener('playing', () => {
-      this.message('');
+      this.message(this.note);
       if (!this.countedPlay && this.track && this.track.id) {
         this.countedPlay = true;
         recordPlay(this.track.id);
@@ -127,14 +131,23 @@ class Player {
     }
   }
 
+  /** A passing message (loading, press play): playback brings back the song's status line. */
   message(text) {
     this.msg.textContent = text;
   }
 
+  /** The song's status line (no instrumental yet, its progress, why it failed): kept while it plays. */
+  status(text) {
+    this.note = text;
+    this.message(text);
+  }
+
   /**
    * Load something into the player. `track` has {id, title, artists, ...}; `extra` may be a job
-   * status carrying stems and analysis, or a library item. A catalog track is looked up for details;
-   * when the user has an instrumental job for it, that job's status supplies the stems.
+   * status carrying stems and analysis, or a library item. A catalog track is looked up for details:
+   * they carry a short-lived URL of its original audio (`audio_url`, when it has audio), which plays;
+   * when the user has an instrumental job for it, that job's status adds the instrumental and vocals.
+   * `stem` is the version to start with when there is a choice (the library asks for the instrumental).
    */
   async load(track, extra = null, { autoplay = true, stem = 'original' } = {}) {
     const token = ++this.loadToken;
@@ -144,6 +157,9 @@ class Player {
     this.restore = null;
     this.pendingPosition = null;
     this.track = track;
+    this.media = null;
+    this.link = { status: 'none', jobId: null };
+    this.note = '';
     this.countedPlay = false;
     this.root.hidden = false;
     document.body.classList.add('has-player');
@@ -164,8 +180,9 @@ class Player {
 
     let media = extractMedia(track, extra);
     let link = instrumentalOf(extra, track);
-    // A failed job's library entry still asks for details: whether the song has audio to retry with.
-    if (!hasMedia(media) && track.id && (!link.jobId || link.status === 'failed')) {
+    if (!hasMedia(media) && track.id) {
+      // A catalog song: its details say whether it has audio (and sign a URL of the original) and
+      // link the caller's newest instrumental of it.
       try {
         const detail = await api(`/music/track/${encodeURIComponent(track.id)}`);
         if (token !== this.loadToken) return;
@@ -174,19 +191,22 @@ class Player {
         Object.assign(track, { ...detail, title: detail.title || track.title });
       } catch (err) {
         if (token !== this.loadToken) return;
-        if (!(err instanceof ApiError && err.routeMissing)) {
-          this.message(describeError(err, 'Track details'));
+        // Without details a linked instrumental still plays from its job.
+        if (!(err instanceof ApiError && err.routeMissing) && !link.jobId) {
+          this.status(describeError(err, 'Track details'));
           return;
         }
       }
     }
-    const options = { autoplay, stem };
-    if (!hasMedia(media) && link.jobId) {
-      // A catalog song the user converted: its stems come from the job's (owner-only) status.
-      await this.loadJob(link.jobId, token, { autoplay, stem: stem === 'original' ? 'instrumental' : stem });
+    this.link = link;
+    if (link.jobId && !media.instrumental && !media.vocals) {
+      // The user's instrumental of a catalog song: its stems come from the job's (owner-only)
+      // status. Until it is ready, or when it failed, the original plays.
+      if (media.original && link.status !== 'completed') this.start(media, token, { autoplay, stem: 'original' });
+      await this.loadJob(link.jobId, token, { autoplay, stem, base: media });
       return;
     }
-    this.start(media, token, options);
+    this.start(media, token, { autoplay, stem });
   }
 
   /** Show the job behind an instrumental: play its stems, follow its progress, or say why it failed. */
@@ -198,32 +218,37 @@ class Player {
     } catch (err) {
       if (token !== this.loadToken) return;
       if (err instanceof ApiError && (err.offline || err.status >= 500 || err.status === 429) && !this.root.hidden) {
-        this.message(`${describeError(err, 'The instrumental')} Retrying…`);
+        this.status(`${describeError(err, 'The instrumental')} Retrying…`);
         this.pollTimer = setTimeout(() => this.loadJob(jobId, token, options), ((err.retryAfter || 5) * 1000));
         return;
       }
-      this.message(describeError(err, 'The instrumental'));
+      // No stems after all: the original (if the song has one) still plays.
+      const { base } = options;
+      if (base && base.original && !this.audio.getAttribute('src')) this.start(base, token, { ...options, stem: 'original' });
+      this.status(describeError(err, 'The instrumental'));
       return;
     }
     if (token !== this.loadToken) return;
     if (options.polled && (job.status === 'succeeded' || job.status === 'failed')) loadLibrary(); // fresh badges
     if (job.status === 'succeeded') {
-      const media = extractMedia(job);
-      if (hasMedia(media)) {
-        this.start(media, token, options);
+      const media = extractMedia(job, options.base);
+      if (media.instrumental || media.vocals) {
+        this.link = { status: 'completed', jobId };
+        this.present(media, token, options);
         return;
       }
-      this.message('The instrumental is ready, but its files could not be found.');
+      this.status('The instrumental is ready, but its files could not be found.');
       return;
     }
     if (job.status === 'failed') {
       const reason = (job.error && job.error.message) || 'unknown error';
-      this.message(`The instrumental could not be made: ${reason}`);
+      this.link = { status: 'failed', jobId };
+      this.status(`The instrumental could not be made: ${reason}`);
       this.offerConvert('Try again');
       return;
     }
     const pct = Math.max(0, Math.min(100, Math.round(job.progress || 0)));
-    this.message(`Making the instrumental: ${stageLabel(job) || 'Queued'} — ${pct}%`);
+    this.status(`Making the instrumental: ${stageLabel(job) || 'Queued'} — ${pct}%`);
     this.pollTimer = setTimeout(() => this.loadJob(jobId, token, { ...options, polled: true }), 1500);
   }
 
@@ -241,17 +266,20 @@ class Player {
     if (!track || !track.id) return;
     const token = this.loadToken;
     this.action.disabled = true;
-    this.message('Starting the instrumental…');
+    this.status('Starting the instrumental…');
     try {
       const job = await api('/audio/convert-to-instrumental', { method: 'POST', body: { track_id: track.id } });
       if (token !== this.loadToken) return;
       this.actionRow.hidden = true;
+      this.link = { status: 'pending', jobId: job.job_id };
       loadLibrary(); // its badge now says queued
-      await this.loadJob(job.job_id, token, { autoplay: true, stem: 'instrumental' });
+      // The original keeps playing meanwhile; when the stems are ready the player moves to the instrumental.
+      const base = this.media ? { original: this.media.original } : null;
+      await this.loadJob(job.job_id, token, { autoplay: true, stem: 'instrumental', base });
     } catch (err) {
       if (token !== this.loadToken) return;
       this.action.disabled = false;
-      this.message(describeError(err, 'Making the instrumental'));
+      this.status(describeError(err, 'Making the instrumental'));
     }
   }
 
@@ -260,31 +288,65 @@ class Player {
     this.media = media;
     renderChips($('analysis'), media.analysis);
     const available = ['original', 'instrumental', 'vocals'].filter((k) => media[k]);
+    // A catalog song with audio that this user has not converted (or whose job failed): offer it.
+    const canConvert = Boolean(this.track && this.track.has_audio && !this.link.jobId);
     if (!available.length) {
       if (this.track && this.track.has_audio) {
-        this.message('No instrumental of this song yet.');
-        this.offerConvert();
+        this.status('No instrumental of this song yet.');
+        if (canConvert) this.offerConvert();
       } else {
-        this.message('No audio for this song yet. Upload your copy to get the music and an instrumental.');
+        this.status('No audio for this song yet. Upload your copy to get the music and an instrumental.');
       }
       this.tick();
       return;
     }
-    const hasStems = Boolean(media.instrumental || media.vocals);
-    this.stems.hidden = !hasStems;
+    this.stem = media[stem] ? stem : available[0];
+    this.showStems();
+    this.audio.src = media[this.stem];
+    this.toggle.disabled = false;
+    if (canConvert && !media.instrumental && !media.vocals) {
+      this.status('No instrumental of this song yet.');
+      this.offerConvert();
+    } else {
+      this.status('');
+    }
+    this.setMediaSession();
+    if (media.waveform) this.loadWaveform(media.waveform, token);
+    if (autoplay) this.play();
+  }
+
+  /** The original/instrumental/vocals switch for `this.media`, with `this.stem` selected. */
+  showStems() {
+    const { media } = this;
+    this.stems.hidden = !(media.instrumental || media.vocals);
     for (const input of this.stems.querySelectorAll('input')) {
       input.disabled = !media[input.value];
       input.closest('label').hidden = !media[input.value];
     }
-    this.stem = media[stem] ? stem : available[0];
     const radio = this.stems.querySelector(`input[value="${this.stem}"]`);
     if (radio) radio.checked = true;
-    this.audio.src = media[this.stem];
-    this.toggle.disabled = false;
-    this.message('');
-    this.setMediaSession();
+  }
+
+  /**
+   * Stems that became ready for the song in the player: when its original is already playing, keep
+   * it going (same URL, same position), offer the switch and move to `stem` keeping the position;
+   * otherwise start afresh.
+   */
+  present(media, token, options) {
+    const current = this.media && this.audio.getAttribute('src') ? this.media[this.stem] : null;
+    if (!current) {
+      this.start(media, token, options);
+      return;
+    }
+    this.media = { ...media, [this.stem]: current };
+    renderChips($('analysis'), media.analysis);
+    this.showStems();
+    this.status('');
     if (media.waveform) this.loadWaveform(media.waveform, token);
-    if (autoplay) this.play();
+    if (options.stem && this.media[options.stem] && options.stem !== this.stem) {
+      this.switchStem(options.stem);
+      this.showStems();
+    }
   }
 
   async loadWaveform(url, token) {

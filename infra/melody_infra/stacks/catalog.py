@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aws_cdk import CfnOutput, CustomResource, Duration, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
@@ -27,9 +28,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
+from melody.adapters.catalog.track_audio import CATALOG_AUDIO_PREFIX
 from melody_infra.bundling import ASSET_EXCLUDE
 from melody_infra.config import MelodyConfig
-from melody_infra.constructs import MelodyFunction, MelodyLayers
+from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
 from melody_infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge, nag_ref
 from melody_infra.paths import SHARED_LAYER_DIR
 from melody_infra.stacks.data import DataStack
@@ -269,7 +272,12 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
         "search",
         routes=SEARCH_ROUTES,
         protected=True,
-        environment={**env, "MELODY_PROVIDER_SECRET_ID": catalog.provider_secret.secret_arn},
+        environment={
+            **env,
+            "MELODY_PROVIDER_SECRET_ID": catalog.provider_secret.secret_arn,
+            # GET /music/track presigns the track's original audio (audio_assets → the media bucket).
+            env_name("media_bucket"): data.media_bucket.bucket_name,
+        },
     )
     library = api.add_lambda_route_group("library", routes=LIBRARY_ROUTES, protected=True, environment=env)
     for fn in (search, library):
@@ -277,6 +285,28 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
     # search: the provider fan-out and its cache; it reads the library only through the catalog
     data.tables["search_cache_table"].grant_read_write_data(search.role)
     catalog.provider_secret.grant_read(search.role)
+    # search: the presigned GET of a catalog track's original is signed with this role, so it holds
+    # s3:GetObject itself, on the catalog audio prefix only (never stems, uploads or bucket actions).
+    search.add_to_policy(
+        [
+            iam.PolicyStatement(
+                sid="PresignCatalogAudio",
+                actions=["s3:GetObject"],
+                resources=[data.media_bucket.arn_for_objects(f"{CATALOG_AUDIO_PREFIX}*")],
+            )
+        ]
+    )
+    media_ref = nag_ref(data.media_bucket.bucket_arn, producer=data, consumer=search)
+    acknowledge(
+        search.role,
+        {
+            f"AwsSolutions-IAM5[Resource::{media_ref}/{CATALOG_AUDIO_PREFIX}*]": (
+                "Catalog audio keys are catalog/<track id>/<file>, registered in audio_assets by operators; "
+                "read-only and limited to the catalog/ prefix of the media bucket (keys outside it are never "
+                "presigned: melody.adapters.catalog.track_audio)."
+            ),
+        },
+    )
     # library: the user's saved songs (the catalog gives track details)
     data.tables["library_table"].grant_read_write_data(library.role)
     library_table_ref = nag_ref(data.tables["library_table"].table_arn, producer=data, consumer=library)

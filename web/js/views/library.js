@@ -37,8 +37,9 @@ function itemRow(item, { played = false } = {}) {
   const meta = [];
   if (played && item.last_played_at) meta.push(`played ${relative(item.last_played_at)}`);
   if (item.play_count) meta.push(`${item.play_count} play${item.play_count === 1 ? '' : 's'}`);
-  // The item carries the caller's instrumental job id: the player fetches that job's stems.
-  const row = trackRow(track, { extra: item, meta });
+  // The item carries the caller's instrumental job id: the player fetches that job's stems and, the
+  // library being where instrumentals are kept, starts with the instrumental when there is one.
+  const row = trackRow(track, { extra: item, meta, play: { stem: 'instrumental' } });
   const badge = h('span', { class: `badge badge-${status}` }, STATUS_TEXT[status] || status.replace(/_/g, ' '));
   row.querySelector('.track-text').append(badge);
   // In the library, the toggle is a plain Remove.

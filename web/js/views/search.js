@@ -10,8 +10,12 @@ const PAGE = 20;
 let lastQuery = '';
 let lastLanguage = '';
 
-/** One song row: cover, title (native script + Latin), artists, language, duration, Play, Save. */
-export function trackRow(track, { extra = null, meta = [] } = {}) {
+/**
+ * One song row: cover, title (native script + Latin), artists, language, duration, Play, Save.
+ * Play hands `extra` and `play` (the player's options, e.g. {stem}) to the player; a catalog song
+ * with audio plays its original unless `play` asks for another version.
+ */
+export function trackRow(track, { extra = null, meta = [], play = {} } = {}) {
   const id = track.id || track.track_id;
   const title = track.title || track.title_latin || 'Untitled';
   const latin = track.title_latin && track.title_latin !== track.title ? track.title_latin : null;
@@ -32,7 +36,7 @@ export function trackRow(track, { extra = null, meta = [] } = {}) {
     }
   });
   const playBtn = h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Play ${title}` }, 'Play');
-  playBtn.addEventListener('click', () => player().load(track, extra));
+  playBtn.addEventListener('click', () => player().load(track, extra, play));
 
   const details = [
     (track.artists || []).join(', '),

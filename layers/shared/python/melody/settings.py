@@ -109,6 +109,12 @@ class CatalogSettings(TokenSettings, CatalogDatabaseSettings):
     )
     search_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
 
+    # A catalog track's original audio (``GET /music/track``: ``audio_url``) is a presigned GET of
+    # the media bucket (``media_bucket``), signed like the jobs' result URLs: the same variables as
+    # PipelineSettings reads (MELODY_MEDIA_URL_EXPIRES_S, MELODY_S3_PUBLIC_ENDPOINT_URL).
+    media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    s3_public_endpoint_url: str | None = None
+
     # The seed catalogue `melody dev` loads on first start (skipped quietly when absent).
     seed_catalog: Path | None = None
 

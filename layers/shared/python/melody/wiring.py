@@ -158,7 +158,15 @@ class MusicServices:
     """Catalog, search and library services, built lazily from settings (no import cost until used)."""
 
     def __init__(
-        self, settings, clock: Clock | None = None, *, instrumental=None, providers=None, cache=None, executor=None
+        self,
+        settings,
+        clock: Clock | None = None,
+        *,
+        instrumental=None,
+        providers=None,
+        cache=None,
+        executor=None,
+        storage=None,
     ) -> None:
         from melody.adapters.dynamodb.library import bind_library_model
 
@@ -169,6 +177,8 @@ class MusicServices:
         self._cache = cache
         if executor is not None:
             self.executor = executor  # fills the cached property
+        if storage is not None:
+            self.storage = storage  # fills the cached property
         bind_library_model(settings)
 
     @cached_property
@@ -186,6 +196,25 @@ class MusicServices:
         from melody.adapters.catalog.repository import CatalogRepository
 
         return CatalogRepository(self.executor)
+
+    @cached_property
+    def storage(self):
+        """S3 for presigning a track's original audio: the same adapter and endpoints as the jobs'
+        result URLs (locally ``s3_public_endpoint_url`` is the dev stack's ``/local-s3`` gateway)."""
+        from melody.adapters.s3 import storage_for
+
+        return storage_for(self.settings)
+
+    @cached_property
+    def track_audio(self):
+        from melody.adapters.catalog.track_audio import CatalogTrackAudio
+
+        return CatalogTrackAudio(lambda: self.executor, self.settings.media_bucket)
+
+    def audio_url(self, track_id: str, *, title: str | None = None) -> str | None:
+        """A short-lived presigned GET of the track's original audio, or None when it has none."""
+        expires_s = getattr(self.settings, "media_url_expires_s", 3600)
+        return self.track_audio.audio_url(track_id, self.storage, expires_s=expires_s, title=title)
 
     @cached_property
     def instrumental(self):

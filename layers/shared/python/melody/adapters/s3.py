@@ -72,3 +72,12 @@ def s3_client(region: str, endpoint_url: str | None):
     # Path-style locally (moto on loopback); AWS picks virtual-hosted style itself.
     config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint_url else "auto"})
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def storage_for(settings) -> S3Storage:
+    """The S3 adapter for a function's settings: its region, endpoint and public (browser) endpoint."""
+    return S3Storage(
+        s3_client(settings.aws_region, settings.s3_endpoint_url),
+        public_endpoint_url=getattr(settings, "s3_public_endpoint_url", None),
+        endpoint_url=settings.s3_endpoint_url,
+    )

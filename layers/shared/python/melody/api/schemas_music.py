@@ -71,6 +71,13 @@ class ExternalLinkOut(BaseModel):
     url: str | None
 
 
+AUDIO_URL_DESCRIPTION = (
+    "A short-lived presigned GET of the track's original audio, for the player (it expires after "
+    "`MELODY_MEDIA_URL_EXPIRES_S`: ask for the track again for a fresh one); null when the track has "
+    "no original audio. Search, trending and library lists never carry it."
+)
+
+
 class TrackOut(TrackSummary):
     title_native: str | None
     year: int | None
@@ -80,11 +87,19 @@ class TrackOut(TrackSummary):
     artist_details: list[ArtistOut]
     external_links: list[ExternalLinkOut]
     has_audio: bool
+    audio_url: str | None = Field(description=AUDIO_URL_DESCRIPTION)
     instrumental_status: InstrumentalStatus
     instrumental_job_id: str | None = Field(description=JOB_ID_DESCRIPTION)
 
     @classmethod
-    def of_details(cls, track: TrackDetails, status: InstrumentalStatus, job_id: str | None = None) -> TrackOut:
+    def of_details(
+        cls,
+        track: TrackDetails,
+        status: InstrumentalStatus,
+        job_id: str | None = None,
+        *,
+        audio_url: str | None = None,
+    ) -> TrackOut:
         return cls(
             **TrackSummary.of(track).model_dump(),
             title_native=track.title_native,
@@ -95,6 +110,7 @@ class TrackOut(TrackSummary):
             artist_details=[ArtistOut(**a.model_dump()) for a in track.artist_refs],
             external_links=[ExternalLinkOut(**e.model_dump()) for e in track.external_links],
             has_audio=track.has_audio,
+            audio_url=audio_url,
             instrumental_status=status,
             instrumental_job_id=job_id,
         )

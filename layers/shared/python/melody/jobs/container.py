@@ -20,14 +20,9 @@ class JobsServices:
 
     @cached_property
     def storage(self):
-        from melody.adapters.s3 import S3Storage, s3_client
+        from melody.adapters.s3 import storage_for
 
-        s = self.settings
-        return S3Storage(
-            s3_client(s.aws_region, s.s3_endpoint_url),
-            public_endpoint_url=getattr(s, "s3_public_endpoint_url", None),
-            endpoint_url=s.s3_endpoint_url,
-        )
+        return storage_for(self.settings)
 
     @cached_property
     def workflow(self):

@@ -281,6 +281,12 @@ class CatalogRepository:
         )
 
     def set_audio_asset(self, track_id: str, storage_key: str, *, kind: str = "original", fmt: str | None = None) -> None:
+        """Record a track's audio in the media bucket; keys must sit under ``catalog/`` (the only
+        prefix the catalog functions may read, see ``track_audio.CATALOG_AUDIO_PREFIX``)."""
+        from melody.adapters.catalog.track_audio import CATALOG_AUDIO_PREFIX, is_catalog_audio_key
+
+        if not is_catalog_audio_key(storage_key):
+            raise ValueError(f"catalog audio keys live under {CATALOG_AUDIO_PREFIX!r}: {storage_key!r}")
         self.db.execute(
             """INSERT INTO audio_assets (track_id, kind, storage_key, format) VALUES (:track_id, :kind, :key, :fmt)
                ON CONFLICT (track_id, kind) DO UPDATE SET storage_key = EXCLUDED.storage_key, format = EXCLUDED.format""",

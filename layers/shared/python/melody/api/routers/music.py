@@ -90,7 +90,9 @@ def track(track_id: str, user_id: CurrentUser, music: Music) -> TrackOut:
     if details is None:
         raise NotFound("No such track.", code="track_not_found")
     instrumental = instrumentals_of(music.instrumental, user_id, [track_id])[track_id]  # the caller's own job only
-    return TrackOut.of_details(details, instrumental.status, instrumental.job_id)
+    # Presigned here only (never in search lists): the player asks for details when it plays a song.
+    audio_url = music.audio_url(track_id, title=details.title) if details.has_audio else None
+    return TrackOut.of_details(details, instrumental.status, instrumental.job_id, audio_url=audio_url)
 
 
 @router.get("/trending", response_model=TrendingOut, responses=error_responses(422))
