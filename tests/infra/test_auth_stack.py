@@ -31,7 +31,13 @@ def test_custom_resource_points_at_the_secret(synth):
     secret_id, _ = _signing_secret(synth)
     synth.auth.has_resource_properties(
         "Custom::MelodySigningKey",
-        {"ServiceToken": {"Fn::GetAtt": [Match.string_like_regexp("KeygenProvider"), "Arn"]}, "SecretId": {"Ref": secret_id}},
+        {
+            "ServiceToken": {"Fn::GetAtt": [Match.string_like_regexp("KeygenProvider"), "Arn"]},
+            "SecretId": {"Ref": secret_id},
+            # a property that changed with the RS256 switch: CloudFormation only calls the handler
+            # (which upgrades EC-only secrets) on Update when a property changes
+            "KeyFormat": "rs256-v1",
+        },
     )
 
 

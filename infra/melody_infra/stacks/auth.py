@@ -21,6 +21,10 @@ from melody_infra.constructs import MelodyFunction, MelodyLayers
 from melody_infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge
 
 
+# Bump when the key document's required format changes (RS256 since the JWT authorizer is RSA-only).
+KEY_FORMAT = "rs256-v1"
+
+
 class AuthStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: MelodyConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -110,6 +114,8 @@ class AuthStack(Stack):
             "SigningKey",
             service_token=self.keygen_provider.service_token,
             resource_type="Custom::MelodySigningKey",
-            properties={"SecretId": self.signing_key_secret.secret_arn},
+            # KeyFormat: a change makes CloudFormation send an Update, which is how stacks deployed
+            # with EC keys get their RS256 key (the handler upgrades; it never replaces keys).
+            properties={"SecretId": self.signing_key_secret.secret_arn, "KeyFormat": KEY_FORMAT},
         )
         self.signing_key.node.add_dependency(self.signing_key_secret)
