@@ -109,3 +109,32 @@ def test_a_verify_only_container_uses_the_jwks_and_cannot_log_anyone_in(tmp_path
     assert isinstance(container.verification_keys, RemoteJwks)
     with pytest.raises(RuntimeError):
         container.users.login("+919876543210")  # no HMAC key here: user ids are derived by auth only
+
+
+def test_an_outage_costs_one_fetch_per_interval_not_one_per_request():
+    issuer, now = Issuer(), [0.0]
+    verifier = _verifier(issuer, lambda: now[0])
+    token = issuer.token()
+    verifier.verify(token)
+    issuer.down = True
+    now[0] = 301  # the cache has expired and the issuer is down
+    for _ in range(50):
+        assert verifier.verify(token).user_id == "usr_1"  # the last good keys serve
+    assert issuer.fetches == 2
+    now[0] = 332  # min_refresh_s later: one more attempt
+    verifier.verify(token)
+    assert issuer.fetches == 3
+
+
+def test_an_issuer_down_from_the_start_is_unavailable_without_hammering_it():
+    issuer, now = Issuer(), [0.0]
+    issuer.down = True
+    verifier = _verifier(issuer, lambda: now[0])
+    token = issuer.token()
+    for _ in range(20):
+        with pytest.raises(ServiceUnavailable):
+            verifier.verify(token)
+    assert issuer.fetches == 1
+    issuer.down = False
+    now[0] = 31
+    assert verifier.verify(token).user_id == "usr_1"

@@ -65,25 +65,31 @@ class RemoteJwks:
         self._min_refresh_s = min_refresh_s
         self._clock = clock
         self._keys: dict[str, PublicKey] = {}
-        self._fetched_at: float | None = None
+        self._fetched_at: float | None = None  # the last good fetch
+        self._tried_at: float | None = None  # the last attempt, good or not
         self._lock = threading.Lock()
 
     def by_kid(self, kid: str) -> PublicKey | None:
         with self._lock:
             now = self._clock()
-            if self._fetched_at is None or now - self._fetched_at >= self._ttl_s:
+            recently_tried = self._tried_at is not None and now - self._tried_at < self._min_refresh_s
+            stale = self._fetched_at is None or now - self._fetched_at >= self._ttl_s
+            if (stale or kid not in self._keys) and not recently_tried:
                 self._refresh(now)
-            elif kid not in self._keys and now - self._fetched_at >= self._min_refresh_s:
-                self._refresh(now)
+            if self._fetched_at is None or now - self._fetched_at >= 4 * self._ttl_s:
+                # no keys, or keys too old to trust any longer: the issuer has been down too long
+                raise ServiceUnavailable("The token keys could not be fetched.", code="jwks_unavailable")
             return self._keys.get(kid)
 
     def _refresh(self, now: float) -> None:
+        """One fetch; a failure keeps the last good keys (``by_kid`` decides how long they serve) and,
+        like a success, holds further attempts back for ``min_refresh_s``: an issuer outage must not
+        turn every request into another blocking fetch."""
+        self._tried_at = now
         try:
             response = self._client.get(self._url, headers={"accept": "application/json"})
             response.raise_for_status()
             keys = parse_jwks(response.json())
-        except (httpx.HTTPError, ValueError) as exc:
-            if self._fetched_at is not None and now - self._fetched_at < 4 * self._ttl_s:
-                return  # keep serving the last good keys through a short issuer outage
-            raise ServiceUnavailable("The token keys could not be fetched.", code="jwks_unavailable") from exc
+        except (httpx.HTTPError, ValueError):
+            return
         self._keys, self._fetched_at = keys, now
