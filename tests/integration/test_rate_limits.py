@@ -32,7 +32,9 @@ def test_no_double_burst_at_the_window_edge(limiter):
 
 def test_cooldown_claims_once_and_says_how_long(limiter):
     key = "test:" + uuid.uuid4().hex
+    assert limiter.cooldown_wait(key, now=EDGE - 0.1) is None
     assert limiter.cooldown(key, seconds=30, now=EDGE - 0.1) is None
+    assert limiter.cooldown_wait(key, now=EDGE + 0.1) == 30  # looking claims nothing ...
     assert limiter.cooldown(key, seconds=30, now=EDGE + 0.1) == 30
     assert limiter.cooldown(key, seconds=30, now=EDGE + 29.9) is None
 

@@ -72,6 +72,10 @@ class MemoryLimiter:
             return rate_limit.retry_after(limit, previous, current, now, window_s)
         return None
 
+    def cooldown_wait(self, key: str, *, now: float) -> int | None:
+        until = self.until.get(key, 0.0)
+        return max(1, math.ceil(until - now)) if until > now else None
+
     def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
         until = self.until.get(key, 0.0)
         if until > now:

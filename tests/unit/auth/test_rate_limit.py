@@ -66,3 +66,32 @@ def test_tapping_resend_too_soon_does_not_use_up_the_hourly_codes():
     clock.advance(31)
     service.request("9876543210", None, "ip-11")
     assert len(sender.sent) == 2
+
+
+def test_ipv6_callers_are_counted_per_64_and_ipv4_per_address():
+    assert rate_limit.address_bucket("2001:db8:1:2:aaaa::1") == rate_limit.address_bucket("2001:db8:1:2:ffff::9")
+    assert rate_limit.address_bucket("2001:db8:1:2::1") != rate_limit.address_bucket("2001:db8:1:3::1")
+    assert rate_limit.address_bucket("203.0.113.7") == "203.0.113.7"
+    assert rate_limit.address_bucket("::ffff:203.0.113.7") == "203.0.113.7"
+    assert rate_limit.address_bucket("testclient") == "testclient"
+
+
+def test_rotating_ipv6_addresses_inside_one_64_does_not_escape_the_per_ip_limit():
+    service, _, sender, _ = make_service(per_ip_per_minute=2, resend_after_s=0)
+    service.request("9876543210", None, "2001:db8:1:2::1")
+    service.request("9876543211", None, "2001:db8:1:2::2")
+    with pytest.raises(RateLimited):
+        service.request("9876543212", None, "2001:db8:1:2::3")
+    service.request("9876543212", None, "2001:db8:1:9::3")  # another subscriber's /64
+    assert len(sender.sent) == 3
+
+
+def test_tapping_resend_too_soon_does_not_use_up_the_shared_per_ip_allowance():
+    service, _, sender, clock = make_service(resend_after_s=30, per_ip_per_minute=2)
+    service.request("9876543210", None, "100.64.0.1")  # carrier NAT: many people, one address
+    for _ in range(5):
+        with pytest.raises(RateLimited) as exc:
+            service.request("9876543210", None, "100.64.0.1")
+        assert exc.value.code == "otp_resend_too_soon"
+    service.request("9876543299", None, "100.64.0.1")  # someone else behind the same NAT still gets a code
+    assert len(sender.sent) == 2

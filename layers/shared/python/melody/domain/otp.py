@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from melody.domain.models import OtpChallenge
 from melody.domain.phone import normalise_phone
+from melody.domain import rate_limit
 from melody.domain.ports import ChallengeStore, Clock, RateLimiter, SmsSender
 from melody.errors import Gone, NotFound, RateLimited, Unauthorized
 
@@ -78,18 +79,18 @@ class OtpService:
         p = self._policy
         phone = normalise_phone(phone_number, country_code, default_region=p.default_region)
         now = self._clock.now()
-        self._limit(f"otp-ip-min:{client_ip}", p.per_ip_per_minute, 60, now)
-        self._limit(f"otp-ip-hour:{client_ip}", p.per_ip_per_hour, 3600, now)
+        resend_key = f"otp-resend:{phone}"
         if p.resend_after_s:
-            # Before the hourly count: tapping "resend" too soon must not use up the hour's codes.
-            wait = self._limiter.cooldown(f"otp-resend:{phone}", seconds=p.resend_after_s, now=now)
-            if wait is not None:
-                raise RateLimited(
-                    "A code was sent moments ago; wait before asking again.",
-                    retry_after_s=wait,
-                    code="otp_resend_too_soon",
-                )
+            # Looked at first, claimed last: tapping "resend" too soon uses up neither the hour's codes
+            # nor the per-IP allowance people behind one carrier NAT share, and a request another limit
+            # refuses does not start the resend clock.
+            self._resend_too_soon(self._limiter.cooldown_wait(resend_key, now=now))
+        source = rate_limit.address_bucket(client_ip)
+        self._limit(f"otp-ip-min:{source}", p.per_ip_per_minute, 60, now)
+        self._limit(f"otp-ip-hour:{source}", p.per_ip_per_hour, 3600, now)
         self._limit(f"otp-phone-hour:{phone}", p.per_number_per_hour, 3600, now)
+        if p.resend_after_s:  # the atomic claim: of two parallel requests, one wins
+            self._resend_too_soon(self._limiter.cooldown(resend_key, seconds=p.resend_after_s, now=now))
 
         challenge_id = "otp_" + secrets.token_urlsafe(18)
         code = generate_code()
@@ -138,6 +139,13 @@ class OtpService:
         if not self._store.consume(challenge_id):
             raise Gone("This code was already used; request a new one.", code="otp_already_used")
         return challenge.phone_e164
+
+    @staticmethod
+    def _resend_too_soon(wait: int | None) -> None:
+        if wait is not None:
+            raise RateLimited(
+                "A code was sent moments ago; wait before asking again.", retry_after_s=wait, code="otp_resend_too_soon"
+            )
 
     def _limit(self, key: str, limit: int, window_s: int, now: float, code: str = "rate_limited") -> None:
         wait = self._limiter.hit(key, limit=limit, window_s=window_s, now=now)

@@ -33,6 +33,9 @@ class RateLimiter(Protocol):
     def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
         """Claim ``key`` for ``seconds`` if it is free; else the whole seconds until it frees up."""
 
+    def cooldown_wait(self, key: str, *, now: float) -> int | None:
+        """Without claiming, the whole seconds until ``key`` frees up, or None when it is free."""
+
 
 class ChallengeStore(Protocol):
     def create(self, challenge: OtpChallenge) -> None: ...

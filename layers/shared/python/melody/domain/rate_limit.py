@@ -10,6 +10,7 @@ caller increments it under ``count < current_cap(...)``.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 
 
@@ -44,3 +45,20 @@ def retry_after(limit: int, previous: int, current: int, now: float, window_s: i
 def over_limit(limit: int, previous: int, current: int, now: float, window_s: int) -> bool:
     """Whether the estimate already reaches the limit (no event counted)."""
     return current >= current_cap(limit, previous, now, window_s)
+
+
+def address_bucket(ip: str) -> str:
+    """The unit a per-IP limit counts: an IPv4 address, or an IPv6 address's /64.
+
+    One subscriber usually holds a whole IPv6 /64 and can pick any address in it, so counting single
+    IPv6 addresses would let one phone rotate past the per-IP limits.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is an IPv4 caller
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

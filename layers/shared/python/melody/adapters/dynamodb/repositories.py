@@ -179,6 +179,10 @@ def _counter_key(key: str, window_s: int, window: int) -> str:
     return hashlib.sha256(f"{key}#{window_s}#{window}".encode()).hexdigest()
 
 
+def _cooldown_key(key: str) -> str:
+    return hashlib.sha256(f"cooldown#{key}".encode()).hexdigest()
+
+
 class DynamoRateLimiter:
     """Sliding-window limits over per-window counters, and exact cooldowns.
 
@@ -215,8 +219,17 @@ class DynamoRateLimiter:
             return rate_limit.retry_after(limit, previous, current, now, window_s)
         return None
 
+    def cooldown_wait(self, key: str, *, now: float) -> int | None:
+        try:
+            until = RateLimitModel.get(_cooldown_key(key), consistent_read=True).until
+        except RateLimitModel.DoesNotExist:
+            return None
+        if until is None or float(until) <= now:
+            return None
+        return max(1, math.ceil(float(until) - now))
+
     def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
-        item = RateLimitModel(hashlib.sha256(f"cooldown#{key}".encode()).hexdigest())
+        item = RateLimitModel(_cooldown_key(key))
         try:
             item.update(
                 actions=[RateLimitModel.until.set(now + seconds), RateLimitModel.ttl.set(_ts(now + seconds + 60))],
