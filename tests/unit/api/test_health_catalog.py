@@ -45,3 +45,17 @@ def test_a_failing_catalog_is_an_error_not_an_exception():
 
 def test_no_catalog_configured():
     assert check_catalog(_settings()).status == "not_configured"
+
+
+def test_the_public_health_route_probes_at_most_once_per_interval(monkeypatch):
+    from melody.adapters import health
+
+    calls = []
+    monkeypatch.setattr(health, "_probe", lambda settings: calls.append(1) or {"x": health.DependencyState(status="ok")})
+    monkeypatch.setattr(health, "_cache", {})
+    settings = _settings()
+    for _ in range(20):
+        assert health.check_dependencies(settings)["x"].status == "ok"
+    assert len(calls) == 1
+    health.check_dependencies(settings, max_age_s=0)
+    assert len(calls) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,30 @@ def _timed(check: Callable[[], None]) -> DependencyState:
     return DependencyState(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-def check_dependencies(settings: CommonSettings) -> dict[str, DependencyState]:
+# The route is public: without a cache, anyone could turn each request into one DescribeTable per
+# table, one HeadBucket per bucket and a database round trip (which may wake a paused Aurora).
+CACHE_TTL_S = 10.0
+FAILURE_TTL_S = 2.0
+_cache: dict[tuple, tuple[float, dict[str, DependencyState]]] = {}
+_cache_lock = threading.Lock()
+
+
+def check_dependencies(settings: CommonSettings, *, max_age_s: float = CACHE_TTL_S) -> dict[str, DependencyState]:
+    """Each dependency's state, at most ``max_age_s`` old (one probe at a time per process)."""
+    key = tuple(sorted((k, str(v)) for k, v in settings.model_dump().items()))
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            healthy = all(state.status != "error" for state in hit[1].values())
+            # a failure is re-checked sooner: recovery should show within seconds
+            if time.monotonic() - hit[0] < (max_age_s if healthy else min(max_age_s, FAILURE_TTL_S)):
+                return hit[1]
+        states = _probe(settings)
+        _cache[key] = (time.monotonic(), states)
+        return states
+
+
+def _probe(settings: CommonSettings) -> dict[str, DependencyState]:
     import boto3
 
     dynamodb = boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url)
