@@ -276,3 +276,13 @@ def test_step_metrics_are_powertools_metrics():
     names = set(metrics.metric_set)
     metrics.clear_metrics()
     assert names == {"Step_separate_succeeded", "Step_separate_Duration"}
+
+
+def test_a_repeated_mark_failed_counts_the_failure_once(tmp_path):
+    failures: list[tuple[str, str]] = []
+    steps, jobs, _ = make_steps(tmp_path, on_failure=lambda kind, code: failures.append((kind, code)))
+    error = {"Error": "AudioRejected", "Cause": json.dumps({"errorMessage": "not_audio: That file is not audio."})}
+    steps.mark_failed(state(error=error))
+    jobs.transition = lambda job_id, *, allowed_from, changes: False  # already failed: a retried MarkFailed
+    again = steps.mark_failed(state(error=error))
+    assert failures == [("input", "not_audio")] and again["code"] == "not_audio"

@@ -214,7 +214,7 @@ class PipelineSteps:
     def mark_failed(self, state: dict[str, Any]) -> dict[str, Any]:
         code, message = failure_reason(state.get("error") or {})
         now = self._clock.now()
-        self._jobs.transition(
+        marked = self._jobs.transition(
             state["job_id"],
             allowed_from={"awaiting_upload", "queued", "processing"},
             changes={
@@ -224,9 +224,10 @@ class PipelineSteps:
                 "updated_at": now,
             },
         )
-        self._on_step("pipeline", "failed", 0.0)
         kind = failure_kind(code)
-        self._on_failure(kind, code)
+        if marked:  # a retried or duplicate MarkFailed finds the job already failed: count it once
+            self._on_step("pipeline", "failed", 0.0)
+            self._on_failure(kind, code)
         return {"job_id": state["job_id"], "code": code, "kind": kind}
 
     # -- helpers ----------------------------------------------------------------------------
