@@ -62,6 +62,15 @@ def _cmd_catalog_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_jobs_backfill_index(args: argparse.Namespace) -> int:
+    from melody.adapters.dynamodb.jobs import backfill_user_track, bind_job_models
+    from melody.settings import PipelineSettings
+
+    bind_job_models(PipelineSettings())  # MELODY_JOBS_TABLE, region/endpoint from the environment
+    print(f"indexed {backfill_user_track()} catalog conversion jobs", file=sys.stderr)
+    return 0
+
+
 def _cmd_catalog_load(args: argparse.Namespace) -> int:
     from melody.adapters.catalog.loader import load_file, migrate_catalog
     from melody.adapters.catalog.repository import CatalogRepository
@@ -96,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd = catalog_sub.add_parser("load", help="import a JSON Lines catalogue (idempotent)")
     load_cmd.add_argument("file")
     load_cmd.set_defaults(func=_cmd_catalog_load)
+
+    jobs = sub.add_parser("jobs", help="conversion jobs (DynamoDB): maintenance")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    backfill_cmd = jobs_sub.add_parser(
+        "backfill-index", help="index catalog conversions written before the by_user_track index (idempotent)"
+    )
+    backfill_cmd.set_defaults(func=_cmd_jobs_backfill_index)
 
     try:
         from melody_audio.cli import register as register_audio

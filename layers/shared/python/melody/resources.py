@@ -55,13 +55,17 @@ TABLES: tuple[TableSpec, ...] = (
         ),
     ),
     TableSpec("SearchCacheTable", "search_cache_table", KeySpec("cache_key")),
-    # Conversion jobs; a user's jobs newest first through by_user.
+    # Conversion jobs; a user's jobs newest first through by_user. by_user_track is sparse: only jobs
+    # for a catalog track carry user_track ("<user_id>#<track_id>"), so it holds a user's jobs per track.
     TableSpec(
         "JobsTable",
         "jobs_table",
         KeySpec("job_id"),
         ttl_attribute=None,
-        indexes=(IndexSpec("by_user", KeySpec("user_id"), KeySpec("created_at", "N")),),
+        indexes=(
+            IndexSpec("by_user", KeySpec("user_id"), KeySpec("created_at", "N")),
+            IndexSpec("by_user_track", KeySpec("user_track"), KeySpec("created_at", "N")),
+        ),
     ),
     # Stems and analysis keyed by the audio's content hash and engine: processed once.
     TableSpec("AudioResultsTable", "results_table", KeySpec("result_key"), ttl_attribute=None),

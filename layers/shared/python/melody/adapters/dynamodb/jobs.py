@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -26,6 +27,22 @@ class JobsByUser(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
+class JobsByUserTrack(GlobalSecondaryIndex):
+    """Sparse: only jobs for a catalog track carry ``user_track``, so uploads never appear here."""
+
+    class Meta:
+        index_name = "by_user_track"
+        projection = AllProjection()
+
+    user_track = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+def user_track_key(user_id: str, track_id: str) -> str:
+    """The ``by_user_track`` partition key of a user's jobs for one catalog track."""
+    return f"{user_id}#{track_id}"
+
+
 class JobModel(Model):
     class Meta:
         table_name = "melody-jobs"
@@ -38,7 +55,9 @@ class JobModel(Model):
     stage = UnicodeAttribute(null=True)
     stage_timings = MapAttribute(null=True)
     body = JSONAttribute()  # the rest of the job record
+    user_track = UnicodeAttribute(null=True)  # "<user_id>#<track_id>", catalog-track jobs only
     by_user = JobsByUser()
+    by_user_track = JobsByUserTrack()
 
 
 class ResultModel(Model):
@@ -68,6 +87,8 @@ def _to_item(job: Job) -> JobModel:
         stage=job.stage,
         stage_timings=dict(job.stage_timings),
         body={k: v for k, v in data.items() if k not in _TOP_LEVEL},
+        # Derived from the job itself (never stored in the body); absent for uploads keeps the index sparse.
+        user_track=user_track_key(job.user_id, job.track_id) if job.source == "catalog" and job.track_id else None,
     )
 
 
@@ -207,33 +228,66 @@ _INSTRUMENTAL_STATUS = {
 class JobsInstrumentalStatus:
     """The library's instrumental status of catalog tracks, from the user's newest job per track.
 
-    The jobs table reaches a user's jobs only through ``by_user`` (user_id, created_at); the track id
-    lives inside the job body, with no index of its own. So a lookup reads the user's jobs newest
-    first, ``page_size`` per request, and stops as soon as every requested track has its newest job,
-    or when the user's jobs run out. The bound: at most ``max_jobs`` (default 5,000) jobs are read per
-    lookup, so only a track whose newest job is older than the user's 5,000 newest jobs shows "none".
+    Every job for a catalog track carries ``user_track`` (``"<user_id>#<track_id>"``, set when the job
+    is created; uploads never have it), and the sparse ``by_user_track`` index (user_track,
+    created_at) holds exactly those jobs. So a lookup is one Query per requested track, newest first
+    with ``Limit`` 1: its cost does not depend on how many jobs the user has, and a track the user
+    never converted costs one empty query instead of a read of all the user's jobs. A list of tracks
+    is looked up concurrently on a small bounded pool (``max_workers``, default 8, within botocore's
+    default 10 pooled HTTP connections); the first query runs in the calling thread, so the model's
+    cached connection and client (bound to the configured table, region and endpoint by
+    ``bind_job_models``) exist before any worker shares them, and a single track needs no pool.
+
+    Jobs written before ``user_track`` existed are not in the index: backfill them
+    (``backfill_user_track``) or they show "none" until the track is converted again.
     """
 
-    def __init__(self, max_jobs: int = 5_000, page_size: int = 200) -> None:
-        self._max_jobs = max_jobs
-        self._page_size = min(page_size, max_jobs)
+    def __init__(self, max_workers: int = 8) -> None:
+        self._max_workers = max(1, max_workers)
 
     def instrumentals(self, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]:
         """Status and job id of the caller's newest conversion job per track (only the caller's jobs)."""
-        wanted = set(track_ids)
+        unique = list(dict.fromkeys(track_ids))
         found: dict[str, Instrumental] = {}
-        if wanted:
-            # ``limit`` bounds the jobs read across pages; iterating fetches the next page lazily, so the
-            # early ``break`` also ends the paging.
-            jobs = JobModel.by_user.query(
-                user_id, scan_index_forward=False, page_size=self._page_size, limit=self._max_jobs
+        if unique:
+            first, rest = unique[0], unique[1:]
+            found[first] = self._newest(user_id, first)
+            if rest:
+                with ThreadPoolExecutor(max_workers=min(self._max_workers, len(rest))) as pool:
+                    found.update(zip(rest, pool.map(lambda t: self._newest(user_id, t), rest)))
+        return {track_id: found[track_id] for track_id in track_ids}
+
+    @staticmethod
+    def _newest(user_id: str, track_id: str) -> Instrumental:
+        for item in JobModel.by_user_track.query(user_track_key(user_id, track_id), scan_index_forward=False, limit=1):
+            # The key names the user and track; still never trust a stray row.
+            if item.user_id != user_id or (item.body or {}).get("track_id") != track_id:
+                return NO_INSTRUMENTAL
+            return Instrumental(_INSTRUMENTAL_STATUS.get(item.status, "none"), item.job_id)
+        return NO_INSTRUMENTAL
+
+
+def backfill_user_track(*, page_size: int = 100) -> int:
+    """Set ``user_track`` on catalog-track jobs written before it existed; returns how many were set.
+
+    One pass over the jobs table (a Scan for items with a track id and no ``user_track``); each
+    update is conditional on ``user_track`` still being absent, so it is safe to rerun or to run
+    while new jobs are created.
+    """
+    updated = 0
+    for item in JobModel.scan(JobModel.user_track.does_not_exist(), page_size=page_size):
+        body = item.body or {}
+        track_id = body.get("track_id")
+        if body.get("source") != "catalog" or not track_id:
+            continue
+        try:
+            JobModel(item.job_id).update(
+                actions=[JobModel.user_track.set(user_track_key(item.user_id, track_id))],
+                condition=JobModel.job_id.exists() & JobModel.user_track.does_not_exist(),
             )
-            for item in jobs:
-                if item.user_id != user_id:  # the index is keyed by user; never trust a stray row
-                    continue
-                track_id = (item.body or {}).get("track_id")
-                if track_id in wanted and track_id not in found:  # newest first: keep the first seen
-                    found[track_id] = Instrumental(_INSTRUMENTAL_STATUS.get(item.status, "none"), item.job_id)
-                    if len(found) == len(wanted):
-                        break
-        return {track_id: found.get(track_id, NO_INSTRUMENTAL) for track_id in track_ids}
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                continue
+            raise
+        updated += 1
+    return updated
