@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from melody_infra.handlers import catalog_migrate
@@ -12,21 +14,25 @@ PROPS = {"ClusterArn": "arn:aws:rds:r:1:cluster:c", "SecretArn": "arn:secret", "
 class FakeRdsData:
     """Just enough of ``rds-data`` for ``migrate``: records statements, remembers applied versions."""
 
-    def __init__(self, fail_first: int = 0, error: Exception | None = None) -> None:
+    def __init__(self, fail_first: int = 0, error: Exception | None = None, songs: list[dict] | None = None) -> None:
         self.applied: set[int] = set()
         self.sql: list[str] = []
+        self.log: list[tuple] = []  # ("begin",) / ("sql", text, transactionId, parameters) / ("commit",)
         self.fail_first = fail_first
         self.error = error or RuntimeError("DatabaseResumingException: the database is resuming")
         self.commits = 0
+        self.songs = songs or []  # rows of `songs` (track_id, title, title_latin, dedup_key)
 
     def begin_transaction(self, **kwargs):
         if self.fail_first:
             self.fail_first -= 1
             raise self.error
+        self.log.append(("begin",))
         return {"transactionId": "tx"}
 
     def commit_transaction(self, **kwargs):
         self.commits += 1
+        self.log.append(("commit",))
         return {}
 
     def rollback_transaction(self, **kwargs):
@@ -35,7 +41,25 @@ class FakeRdsData:
     def execute_statement(self, **request):
         sql = request["sql"]
         self.sql.append(sql)
+        self.log.append(("sql", sql, request.get("transactionId"), request.get("parameters")))
         assert request["resourceArn"] == PROPS["ClusterArn"] and request["database"] == "melody"
+        if sql.startswith("UPDATE songs SET dedup_key = NULL"):
+            for song in self.songs:
+                song["dedup_key"] = None
+        if sql.startswith("SELECT track_id, title, title_latin FROM songs WHERE dedup_key IS NULL"):
+            pending = [s for s in self.songs if s["dedup_key"] is None]
+            return {
+                "columnMetadata": [{"name": n, "typeName": "text"} for n in ("track_id", "title", "title_latin")],
+                "records": [[{"stringValue": s["track_id"]}, {"stringValue": s["title"]}, {"isNull": True}]
+                            for s in pending],
+            }
+        if sql.lstrip().startswith("UPDATE songs s SET dedup_key = r.dedup_key"):
+            rows = json.loads(next(p["value"]["stringValue"] for p in request["parameters"] if p["name"] == "rows"))
+            keys = {r["track_id"]: r["dedup_key"] for r in rows}
+            for song in self.songs:
+                if song["dedup_key"] is None and song["track_id"] in keys:
+                    song["dedup_key"] = keys[song["track_id"]]
+            return {"numberOfRecordsUpdated": len(keys)}
         if sql.startswith("SELECT version FROM catalog_migrations"):
             return {
                 "columnMetadata": [{"name": "version", "typeName": "int4"}],
@@ -63,6 +87,32 @@ def test_create_applies_every_migration_once():
     assert any("WHERE dedup_key IS NULL" in s for s in client.sql)
     again = catalog_migrate.handler(_event("Update"), None, client=client)
     assert again["Data"]["Applied"] == ""  # idempotent: nothing pending
+
+
+def test_the_dedup_key_backfill_runs_inside_the_migration_transaction():
+    """0003 clears the keys and its post-step computes them between BEGIN and COMMIT, with the
+    transaction's id on every request: no reader ever sees the catalog without keys."""
+    from melody.catalog.keys import dedup_key
+
+    client = FakeRdsData(songs=[{"track_id": "trk_a", "title": "Tum Hi Ho", "dedup_key": "tum hi ho|arijit|26"},
+                                {"track_id": "trk_b", "title": "Kesariya", "dedup_key": "kesariya|arijit|26"}])
+    catalog_migrate.handler(_event("Create"), None, client=client)
+    assert [s["dedup_key"] for s in client.songs] == [dedup_key("Tum Hi Ho"), dedup_key("Kesariya")]
+    begin, commit = client.log.index(("begin",)), client.log.index(("commit",))
+    assert begin == 0 and client.log.count(("begin",)) == 1
+    inside = client.log[begin + 1:commit]
+    assert all(entry[0] == "sql" and entry[2] == "tx" for entry in inside)
+    texts = [entry[1] for entry in inside]
+    clear = next(i for i, t in enumerate(texts) if t.startswith("UPDATE songs SET dedup_key = NULL"))
+    fills = [i for i, t in enumerate(texts) if t.lstrip().startswith("UPDATE songs s SET dedup_key = r.dedup_key")]
+    assert fills, "the keys were not computed inside the migration transaction"
+    fill = fills[0]
+    record_3 = next(i for i, entry in enumerate(inside) if entry[1].startswith("INSERT INTO catalog_migrations")
+                    and any(p["name"] == "version" and p["value"] == {"longValue": 3} for p in entry[3]))
+    assert clear < fill < record_3  # SQL, then its post-step, then the version row
+    # After the commit only the loader's cheap safety probe runs (nothing pending, nothing written).
+    after = client.log[commit + 1:]
+    assert all(entry[2] is None and entry[1].startswith("SELECT") for entry in after)
 
 
 def test_resuming_database_is_retried():

@@ -104,6 +104,52 @@ def test_migration_0003_recomputes_dedup_keys_of_existing_rows(monkeypatch, exec
     assert repo.refresh_dedup_keys() == 0  # nothing pending: a cheap no-op
 
 
+def _catalog_at_version_2_with_old_keys(monkeypatch, executor):
+    """A catalog migrated to version 2, its songs carrying the old keys (title|artist|10-s bucket)."""
+    from melody.adapters.catalog import migrations
+    from melody.adapters.catalog.repository import CatalogRepository
+
+    every = migrations.available_migrations()
+    monkeypatch.setattr(migrations, "available_migrations", lambda: [m for m in every if m.version < 3])
+    assert migrations.migrate(executor) == [1, 2]
+    CatalogRepository(executor).upsert_songs([SongIn.model_validate(s) for s in SONGS])
+    executor.execute("UPDATE songs SET dedup_key = 'old|' || track_id")
+    monkeypatch.setattr(migrations, "available_migrations", lambda: every)
+    return migrations
+
+
+def test_migration_0003_computes_the_new_keys_in_its_own_transaction(monkeypatch, executor):
+    """``migrations.migrate`` alone (no loader refresh afterwards) leaves no song without its new key:
+    the backfill is 0003's post-step, committed with the migration."""
+    from melody.catalog.keys import dedup_key
+
+    migrations = _catalog_at_version_2_with_old_keys(monkeypatch, executor)
+    assert migrations.migrate(executor) == [3]
+    rows = executor.query("SELECT track_id, title, title_latin, dedup_key FROM songs ORDER BY track_id")
+    assert len(rows) == len(SONGS)
+    assert all(r["dedup_key"] == dedup_key(r["title_latin"] or r["title"]) for r in rows)
+    assert executor.query("SELECT count(*) AS n FROM songs WHERE dedup_key IS NULL")[0]["n"] == 0
+
+
+def test_a_failing_post_step_rolls_its_migration_back(monkeypatch, executor):
+    """The post-step runs before the version row, in the same transaction: if it fails, 0003 is not
+    recorded and the keys are as they were (never cleared and committed)."""
+    migrations = _catalog_at_version_2_with_old_keys(monkeypatch, executor)
+    seen: list[int] = []
+
+    def failing(tx):
+        seen.append(tx.query("SELECT count(*) AS n FROM songs WHERE dedup_key IS NULL")[0]["n"])
+        raise RuntimeError("backfill failed")
+
+    monkeypatch.setitem(migrations.POST_STEPS, 3, failing)
+    with pytest.raises(RuntimeError, match="backfill failed"):
+        migrations.migrate(executor)
+    assert seen == [len(SONGS)]  # it ran after 0003's SQL had cleared the keys
+    assert migrations.applied_versions(executor) == [1, 2]
+    keys = executor.query("SELECT dedup_key FROM songs")
+    assert keys and all(r["dedup_key"].startswith("old|") for r in keys)
+
+
 def test_catalog_migrate_reads_the_libpq_database_url_like_melody_dev(monkeypatch, capsys, database_url, schema, executor):
     from melody.cli import main
 

@@ -141,3 +141,51 @@ def test_hits_keep_the_language_the_provider_gives_not_the_filter(client, header
     assert rows[0]["track_id"] not in {i["id"] for i in body["items"]}
     unfiltered = search(client, headers, q=title)
     assert unfiltered["items"][0]["id"] == rows[0]["track_id"] and unfiltered["items"][0]["language"] is None
+
+
+def _distinct_artists(count: int) -> list[str]:
+    """``count`` artist names no two of which ``artists_match`` (distinct phonetic given names)."""
+    from melody.catalog.keys import artists_match
+
+    consonants, vowels = "bdfklmnprstvz", "aiou"
+    names: list[str] = []
+    for first in consonants:
+        for v1 in vowels:
+            for second in consonants:
+                name = f"{first}{v1}{second}o{first}".capitalize() + " Quill"  # "Bakob Quill"
+                if not any(artists_match([name], [other]) for other in names):
+                    names.append(name)
+                if len(names) == count:
+                    return names
+    raise AssertionError("not enough distinct artist names")
+
+
+def test_hit_without_duration_finds_its_artist_beyond_the_first_candidates(client, headers, providers,
+                                                                            seeded_catalog, catalog_executor):
+    """60 songs share the title key, each by another artist; the hit is by the least popular one and,
+    like a Last.fm hit, has no duration: it is merged with that song, not inserted (the old query
+    compared only the 20 best candidates)."""
+    from melody.catalog.keys import artists_match
+
+    title = "Marigold Lantern " + uuid.uuid4().hex[:4]
+    artists = _distinct_artists(60)
+    songs = [SongIn(id=f"trk_lantern_{i:04d}_{uuid.uuid4().hex[:6]}", title=title, artists=[name],
+                    duration_s=180 + i, popularity=100 - i) for i, name in enumerate(artists)]
+    seeded_catalog.upsert_songs(songs)
+    least_popular = songs[-1]
+    hit = SongIn(title=title.upper(), artists=[least_popular.artists[0]], duration_s=None)
+    assert [s.track_id() for s in songs if artists_match(hit.artists, s.artists)] == [least_popular.track_id()]
+
+    assert seeded_catalog.find_duplicate(hit) == least_popular.track_id()
+    assert seeded_catalog.find_duplicate(hit.model_copy(update={"artists": ["Nobody Sings This"]})) is None
+
+    name = fresh("fakefm")
+    providers.append(FakeProvider(name, [hit.model_copy(update={"external_ids": {name: "ext-lantern"}})]))
+    before = seeded_catalog.count()
+    body = search(client, headers, q=title, source="all")
+    assert seeded_catalog.count() == before  # merged, not inserted again
+    assert body["sources"][name]["status"] == "ok"
+    links = seeded_catalog.details(least_popular.track_id()).external_links
+    assert [(link.provider, link.external_id) for link in links] == [(name, "ext-lantern")]
+    rows = catalog_executor.query("SELECT count(*) AS n FROM songs WHERE title ILIKE :t", {"t": title})
+    assert rows[0]["n"] == 60

@@ -124,3 +124,15 @@ def test_migrations_are_numbered_and_split_into_statements():
     assert any(s.startswith("CREATE TABLE IF NOT EXISTS songs") for s in statements)
     assert all(";" not in s.rstrip(";") or "'" in s for s in statements)
     assert not any("pg_trgm" in s or "EXTENSION" in s for s in statements)  # must run on embedded PostgreSQL
+
+
+def test_migrations_import_no_repository_and_key_post_steps_by_version():
+    """The runner stays light (the CDK step imports it): the 0003 post-step imports the repository lazily."""
+    import subprocess
+    import sys
+
+    code = ("import sys, melody.adapters.catalog.migrations as m; "
+            "assert 'melody.adapters.catalog.repository' not in sys.modules, 'eager import'; "
+            "assert 'anyascii' not in sys.modules; print(sorted(m.POST_STEPS))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[3]"

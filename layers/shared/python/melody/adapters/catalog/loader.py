@@ -43,12 +43,16 @@ def load_file(path: Path, repo: CatalogRepository) -> LoadReport:
 
 
 def migrate_catalog(executor) -> list[int]:
-    """Apply pending migrations, then compute the keys that only Python can compute (a migration may
-    clear them, as 0003 does for ``dedup_key``). Every migration path (``melody dev``, ``melody catalog
-    migrate``/``load``, the CDK migration step) goes through here."""
+    """Apply pending migrations (with their post-steps: 0003's ``dedup_key`` backfill runs inside the
+    migration's transaction). Every migration path (``melody dev``, ``melody catalog migrate``/``load``,
+    the CDK migration step) goes through here."""
     from melody.adapters.catalog.migrations import migrate
 
     applied = migrate(executor)
+    # Kept as a safety net, not needed by 0003 any more: it heals a catalog migrated by an earlier
+    # runner (which committed 0003's cleared keys and computed them afterwards, and may have died in
+    # between). Nothing writes a NULL key now, so this is one probe of the partial index
+    # songs_dedup_key_pending, which is empty: a cheap no-op.
     CatalogRepository(executor).refresh_dedup_keys()
     return applied
 

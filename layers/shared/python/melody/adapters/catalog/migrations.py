@@ -3,11 +3,17 @@
 Applied versions are recorded in ``catalog_migrations``; the whole run holds an advisory lock in
 one transaction, so two deployers (or two ``melody dev`` processes) cannot apply a file twice.
 The same runner serves ``melody dev``, ``melody catalog migrate`` and the CDK migration step.
+
+A migration may have a *post-step* (``POST_STEPS``, by version): Python run with the migration's
+transaction executor right after the migration's SQL and before its version row, for what SQL
+cannot compute (0003's phonetic ``dedup_key``). The data a migration changes and the data its
+post-step recomputes are committed together, so no reader ever sees the state in between.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -43,6 +49,17 @@ def available_migrations() -> list[Migration]:
     return found
 
 
+def _backfill_dedup_keys(tx: SqlExecutor) -> None:
+    """0003 clears every ``dedup_key`` (the old title|artist|bucket keys); compute the phonetic ones."""
+    from melody.adapters.catalog.repository import CatalogRepository  # lazy: keys need anyascii etc.
+
+    CatalogRepository(tx).refresh_dedup_keys()
+
+
+PostStep = Callable[[SqlExecutor], None]
+POST_STEPS: dict[int, PostStep] = {3: _backfill_dedup_keys}
+
+
 def migrate(executor: SqlExecutor) -> list[int]:
     """Apply every pending migration; returns the versions applied by this call."""
     applied_now: list[int] = []
@@ -58,6 +75,9 @@ def migrate(executor: SqlExecutor) -> list[int]:
                 continue
             for statement in migration.statements():
                 tx.execute(statement)
+            post_step = POST_STEPS.get(migration.version)
+            if post_step is not None:
+                post_step(tx)  # same transaction: committed with the SQL, or rolled back with it
             tx.execute(
                 "INSERT INTO catalog_migrations (version, name) VALUES (:version, :name)",
                 {"version": migration.version, "name": migration.name},

@@ -99,21 +99,34 @@ _RECALL_SQL = _recall_sql("")
 _RECALL_SQL_LANG = _recall_sql(" AND ps.language = CAST(:language AS text)")
 
 # Duplicate candidates of a provider hit: songs under any of its title keys whose duration is within
-# the tolerance (or unknown on either side); closest known duration first, then the most popular.
+# the tolerance (or unknown on either side); closest known duration first (an unknown one ranks
+# after every known one: drift = tolerance + 1), then the most popular, then the track id. Artists
+# are compared in Python (phonetic names), so the candidates come in keyset pages: the page after
+# (:after_drift, :after_popularity, :after_id), none for the first. Every page is one index range
+# per title key (songs_dedup_key) and a top-N sort of that range; scalars and JSON only.
 _DUPLICATE_SQL = """
     WITH c AS (SELECT s.track_id, s.duration_s, s.popularity,
-                      CASE WHEN CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL THEN NULL
+                      CASE WHEN CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL
+                           THEN CAST(:tolerance AS integer) + 1
                            ELSE abs(s.duration_s - CAST(:duration AS integer)) END AS drift
                FROM songs s
                WHERE s.dedup_key IN (SELECT jsonb_array_elements_text(CAST(:keys AS jsonb)))
                  AND (CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL
-                      OR abs(s.duration_s - CAST(:duration AS integer)) <= :tolerance)
-               ORDER BY drift NULLS LAST, s.popularity DESC, s.track_id
-               LIMIT :cap)
-    SELECT c.track_id, c.duration_s, c.popularity,
+                      OR abs(s.duration_s - CAST(:duration AS integer)) <= :tolerance)),
+         page AS (SELECT c.* FROM c
+                  WHERE CAST(:after_id AS text) IS NULL
+                     OR (c.drift, -c.popularity, c.track_id)
+                        > (CAST(:after_drift AS integer), -CAST(:after_popularity AS integer), CAST(:after_id AS text))
+                  ORDER BY c.drift, c.popularity DESC, c.track_id
+                  LIMIT :page)
+    SELECT p.track_id, p.duration_s, p.popularity, p.drift,
            COALESCE((SELECT jsonb_agg(ar.name ORDER BY sa.position) FROM song_artists sa
-                     JOIN artists ar ON ar.artist_id = sa.artist_id WHERE sa.track_id = c.track_id), '[]'::jsonb) AS artists
-    FROM c ORDER BY c.drift NULLS LAST, c.popularity DESC, c.track_id"""
+                     JOIN artists ar ON ar.artist_id = sa.artist_id WHERE sa.track_id = p.track_id), '[]'::jsonb) AS artists
+    FROM page p ORDER BY p.drift, p.popularity DESC, p.track_id"""
+DUPLICATE_PAGE = 50
+# The most candidates one provider hit is compared with (20 pages): a title key shared by more
+# songs than this ("Intro", "Love") may miss a duplicate ranked beyond it (then the hit is inserted).
+DUPLICATE_MAX_CANDIDATES = 1_000
 
 
 class CatalogRepository:
@@ -337,24 +350,38 @@ class CatalogRepository:
 
         Title keys are phonetic (spelling variants meet), durations match within
         ``DEDUP_DURATION_TOLERANCE_S`` (an unknown duration matches any: then the most popular
-        candidate wins), artists must share a name. One index range per title key (songs_dedup_key),
-        never a scan of the songs table.
+        candidate wins), artists must share a name. Artists are compared here, in Python, so the
+        candidates are read in keyset pages of ``DUPLICATE_PAGE`` until one matches or none is left,
+        at most ``DUPLICATE_MAX_CANDIDATES`` of them; every page is one index range per title key
+        (songs_dedup_key), never a scan of the songs table.
         """
         if song.isrc:
             rows = self.db.query("SELECT track_id FROM songs WHERE isrc = :isrc LIMIT 1", {"isrc": song.isrc})
             if rows:
                 return rows[0]["track_id"]
+        if not song.artists and song.duration_s is None:
+            return None  # dedup_match needs a shared artist or two known durations
         keys = dedup_keys(song.title, song.title_latin)
         if not keys:
             return None
-        rows = self.db.query(_DUPLICATE_SQL, {"keys": keys, "duration": song.duration_s,
-                                              "tolerance": DEDUP_DURATION_TOLERANCE_S, "cap": 20})
-        for row in rows:
-            artists = row.get("artists")
-            if isinstance(artists, str):  # the Data API returns jsonb as text
-                artists = json.loads(artists)
-            if dedup_match(song.artists, song.duration_s, list(artists or []), row.get("duration_s")):
-                return row["track_id"]
+        params: dict[str, Any] = {"keys": keys, "duration": song.duration_s, "tolerance": DEDUP_DURATION_TOLERANCE_S,
+                                  "after_drift": None, "after_popularity": None, "after_id": None}
+        seen = 0
+        while seen < DUPLICATE_MAX_CANDIDATES:
+            page = min(DUPLICATE_PAGE, DUPLICATE_MAX_CANDIDATES - seen)
+            rows = self.db.query(_DUPLICATE_SQL, {**params, "page": page})
+            for row in rows:
+                artists = row.get("artists")
+                if isinstance(artists, str):  # the Data API returns jsonb as text
+                    artists = json.loads(artists)
+                if dedup_match(song.artists, song.duration_s, list(artists or []), row.get("duration_s")):
+                    return row["track_id"]
+            seen += len(rows)
+            if len(rows) < page:
+                return None  # every candidate compared
+            last = rows[-1]
+            params.update(after_drift=int(last["drift"]), after_popularity=int(last["popularity"]),
+                          after_id=last["track_id"])
         return None
 
     def refresh_dedup_keys(self, *, batch_size: int = 500) -> int:
