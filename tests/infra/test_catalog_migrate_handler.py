@@ -43,21 +43,20 @@ class FakeRdsData:
         self.sql.append(sql)
         self.log.append(("sql", sql, request.get("transactionId"), request.get("parameters")))
         assert request["resourceArn"] == PROPS["ClusterArn"] and request["database"] == "melody"
-        if sql.startswith("UPDATE songs SET dedup_key = NULL"):
-            for song in self.songs:
-                song["dedup_key"] = None
-        if sql.startswith("SELECT track_id, title, title_latin FROM songs WHERE dedup_key IS NULL"):
-            pending = [s for s in self.songs if s["dedup_key"] is None]
+        if sql.startswith("SELECT track_id, title, title_latin, dedup_key FROM songs"):
+            params = {p["name"]: p["value"] for p in request["parameters"]}
+            after, n = params["after"]["stringValue"], params["n"]["longValue"]
+            page = sorted((s for s in self.songs if s["track_id"] > after), key=lambda s: s["track_id"])[:n]
             return {
-                "columnMetadata": [{"name": n, "typeName": "text"} for n in ("track_id", "title", "title_latin")],
-                "records": [[{"stringValue": s["track_id"]}, {"stringValue": s["title"]}, {"isNull": True}]
-                            for s in pending],
+                "columnMetadata": [{"name": c, "typeName": "text"} for c in ("track_id", "title", "title_latin", "dedup_key")],
+                "records": [[{"stringValue": s["track_id"]}, {"stringValue": s["title"]}, {"isNull": True},
+                             {"stringValue": s["dedup_key"]}] for s in page],
             }
         if sql.lstrip().startswith("UPDATE songs s SET dedup_key = r.dedup_key"):
             rows = json.loads(next(p["value"]["stringValue"] for p in request["parameters"] if p["name"] == "rows"))
             keys = {r["track_id"]: r["dedup_key"] for r in rows}
             for song in self.songs:
-                if song["dedup_key"] is None and song["track_id"] in keys:
+                if song["track_id"] in keys:
                     song["dedup_key"] = keys[song["track_id"]]
             return {"numberOfRecordsUpdated": len(keys)}
         if sql.startswith("SELECT version FROM catalog_migrations"):
@@ -83,15 +82,15 @@ def test_create_applies_every_migration_once():
     assert versions and result["Data"]["Applied"] == ",".join(map(str, versions))
     assert result["PhysicalResourceId"] == f"{PROPS['ClusterArn']}/catalog-migrations"
     assert any("CREATE TABLE" in s for s in client.sql) and client.commits == 1
-    # keys only Python computes (0003 clears dedup_key) are backfilled in the same deployment step
-    assert any("WHERE dedup_key IS NULL" in s for s in client.sql)
+    # keys only Python computes (0003 changed their format) are rewritten in the same deployment step
+    assert any(s.startswith("SELECT track_id, title, title_latin, dedup_key FROM songs") for s in client.sql)
     again = catalog_migrate.handler(_event("Update"), None, client=client)
     assert again["Data"]["Applied"] == ""  # idempotent: nothing pending
 
 
 def test_the_dedup_key_backfill_runs_inside_the_migration_transaction():
-    """0003 clears the keys and its post-step computes them between BEGIN and COMMIT, with the
-    transaction's id on every request: no reader ever sees the catalog without keys."""
+    """0003's post-step rewrites the keys between BEGIN and COMMIT, with the transaction's id on every
+    request, before 0003's version row: committed together or not at all."""
     from melody.catalog.keys import dedup_key
 
     client = FakeRdsData(songs=[{"track_id": "trk_a", "title": "Tum Hi Ho", "dedup_key": "tum hi ho|arijit|26"},
@@ -103,16 +102,13 @@ def test_the_dedup_key_backfill_runs_inside_the_migration_transaction():
     inside = client.log[begin + 1:commit]
     assert all(entry[0] == "sql" and entry[2] == "tx" for entry in inside)
     texts = [entry[1] for entry in inside]
-    clear = next(i for i, t in enumerate(texts) if t.startswith("UPDATE songs SET dedup_key = NULL"))
+    assert not any(t.lstrip().upper().startswith("ALTER TABLE SONGS") for t in texts)  # no lock that blocks readers
     fills = [i for i, t in enumerate(texts) if t.lstrip().startswith("UPDATE songs s SET dedup_key = r.dedup_key")]
     assert fills, "the keys were not computed inside the migration transaction"
-    fill = fills[0]
     record_3 = next(i for i, entry in enumerate(inside) if entry[1].startswith("INSERT INTO catalog_migrations")
                     and any(p["name"] == "version" and p["value"] == {"longValue": 3} for p in entry[3]))
-    assert clear < fill < record_3  # SQL, then its post-step, then the version row
-    # After the commit only the loader's cheap safety probe runs (nothing pending, nothing written).
-    after = client.log[commit + 1:]
-    assert all(entry[2] is None and entry[1].startswith("SELECT") for entry in after)
+    assert fills[-1] < record_3  # the post-step, then the version row
+    assert client.log[commit + 1:] == []  # nothing after the commit
 
 
 def test_resuming_database_is_retried():

@@ -1,6 +1,6 @@
 """``Custom::MelodyCatalogMigrations``: applies the catalog's SQL migrations through the RDS Data API.
 
-A thin wrapper over the project's runner (``melody.adapters.catalog.loader.migrate_catalog`` with a
+A thin wrapper over the project's runner (``melody.adapters.catalog.migrations.migrate`` with a
 ``DataApiExecutor``, from the shared layer), which records applied versions, holds an advisory lock
 and is idempotent. CloudFormation calls it on Create and on every Update, i.e. whenever the
 ``MigrationsHash`` property (a hash of the migrations folder) changes. Delete leaves the database
@@ -33,7 +33,7 @@ def _is_retryable(exc: Exception) -> bool:
 
 def run_migrations(props: dict[str, Any], *, client: Any = None, attempts: int = 8, delay_s: float = 10.0) -> list[int]:
     from melody.adapters.catalog.executor import DataApiExecutor
-    from melody.adapters.catalog.loader import migrate_catalog
+    from melody.adapters.catalog.migrations import migrate
 
     executor = DataApiExecutor(
         client or _client(),
@@ -43,7 +43,7 @@ def run_migrations(props: dict[str, Any], *, client: Any = None, attempts: int =
     )
     for attempt in range(1, attempts + 1):
         try:
-            return migrate_catalog(executor)  # SQL migrations, then keys computed in Python
+            return migrate(executor)  # SQL migrations and their Python post-steps, one transaction
         except Exception as exc:  # noqa: BLE001 - classified below
             if attempt == attempts or not _is_retryable(exc):
                 raise

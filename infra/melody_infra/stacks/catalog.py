@@ -326,7 +326,7 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
             fn.role,
             {
                 f"AwsSolutions-IAM5[Resource::{jobs_ref}/index/*]": (
-                    "Read-only on the jobs table's by_user GSI, to show the caller's instrumental status per "
+                    "Read-only on the jobs table's by_user_track GSI (and by_user), to show the caller's instrumental status per "
                     "track; the wildcard stays inside this one table."
                 ),
             },

@@ -101,7 +101,7 @@ def test_migration_0003_recomputes_dedup_keys_of_existing_rows(monkeypatch, exec
     assert all(r["dedup_key"] and not r["dedup_key"].startswith("old|") for r in keys)
     hit = SongIn(title="Chahun Main Ya Naa", artists=["Arijit Singh"], duration_s=302)
     assert repo.find_duplicate(hit) == "trk_cli_test_0001"
-    assert repo.refresh_dedup_keys() == 0  # nothing pending: a cheap no-op
+    assert repo.recompute_dedup_keys() == 0  # idempotent: every key is current
 
 
 def _catalog_at_version_2_with_old_keys(monkeypatch, executor):
@@ -119,8 +119,8 @@ def _catalog_at_version_2_with_old_keys(monkeypatch, executor):
 
 
 def test_migration_0003_computes_the_new_keys_in_its_own_transaction(monkeypatch, executor):
-    """``migrations.migrate`` alone (no loader refresh afterwards) leaves no song without its new key:
-    the backfill is 0003's post-step, committed with the migration."""
+    """``migrations.migrate`` alone leaves every song with its new key: the rewrite is 0003's
+    post-step, committed with the migration."""
     from melody.catalog.keys import dedup_key
 
     migrations = _catalog_at_version_2_with_old_keys(monkeypatch, executor)
@@ -128,7 +128,25 @@ def test_migration_0003_computes_the_new_keys_in_its_own_transaction(monkeypatch
     rows = executor.query("SELECT track_id, title, title_latin, dedup_key FROM songs ORDER BY track_id")
     assert len(rows) == len(SONGS)
     assert all(r["dedup_key"] == dedup_key(r["title_latin"] or r["title"]) for r in rows)
-    assert executor.query("SELECT count(*) AS n FROM songs WHERE dedup_key IS NULL")[0]["n"] == 0
+
+
+def test_migration_0003_takes_no_table_lock_that_blocks_readers(monkeypatch, executor):
+    """While 0003's rewrite runs, a second connection can still read songs (no ACCESS EXCLUSIVE lock)."""
+    import psycopg
+
+    migrations = _catalog_at_version_2_with_old_keys(monkeypatch, executor)
+    real = migrations.POST_STEPS[3]
+    readable: list[int] = []
+
+    def reading_while_it_runs(tx):
+        real(tx)
+        with psycopg.connect(executor._url, autocommit=True, options=f"-c search_path={executor._schema}") as other:
+            other.execute("SET lock_timeout = '2s'")
+            readable.append(other.execute("SELECT count(*) FROM songs").fetchone()[0])
+
+    monkeypatch.setitem(migrations.POST_STEPS, 3, reading_while_it_runs)
+    assert migrations.migrate(executor) == [3]
+    assert readable == [len(SONGS)]
 
 
 def test_a_failing_post_step_rolls_its_migration_back(monkeypatch, executor):
@@ -138,13 +156,15 @@ def test_a_failing_post_step_rolls_its_migration_back(monkeypatch, executor):
     seen: list[int] = []
 
     def failing(tx):
-        seen.append(tx.query("SELECT count(*) AS n FROM songs WHERE dedup_key IS NULL")[0]["n"])
+        from melody.adapters.catalog.repository import CatalogRepository
+
+        seen.append(CatalogRepository(tx).recompute_dedup_keys())  # rewrites the keys, then fails
         raise RuntimeError("backfill failed")
 
     monkeypatch.setitem(migrations.POST_STEPS, 3, failing)
     with pytest.raises(RuntimeError, match="backfill failed"):
         migrations.migrate(executor)
-    assert seen == [len(SONGS)]  # it ran after 0003's SQL had cleared the keys
+    assert seen == [len(SONGS)]  # it had rewritten every key inside the transaction
     assert migrations.applied_versions(executor) == [1, 2]
     keys = executor.query("SELECT dedup_key FROM songs")
     assert keys and all(r["dedup_key"].startswith("old|") for r in keys)

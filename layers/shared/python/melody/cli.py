@@ -55,9 +55,9 @@ def _catalog_executor():
 
 
 def _cmd_catalog_migrate(args: argparse.Namespace) -> int:
-    from melody.adapters.catalog.loader import migrate_catalog
+    from melody.adapters.catalog.migrations import migrate
 
-    applied = migrate_catalog(_catalog_executor())
+    applied = migrate(_catalog_executor())
     print(f"catalog migrations applied: {applied or 'none (up to date)'}", file=sys.stderr)
     return 0
 
@@ -72,11 +72,12 @@ def _cmd_jobs_backfill_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_catalog_load(args: argparse.Namespace) -> int:
-    from melody.adapters.catalog.loader import load_file, migrate_catalog
+    from melody.adapters.catalog.loader import load_file
+    from melody.adapters.catalog.migrations import migrate
     from melody.adapters.catalog.repository import CatalogRepository
 
     executor = _catalog_executor()
-    migrate_catalog(executor)
+    migrate(executor)
     report = load_file(Path(args.file), CatalogRepository(executor))
     for number, reason in report.rejected:
         print(f"{args.file}:{number}: rejected: {reason}", file=sys.stderr)

@@ -42,24 +42,11 @@ def load_file(path: Path, repo: CatalogRepository) -> LoadReport:
     return LoadReport(loaded=repo.upsert_songs(songs), rejected=rejected)
 
 
-def migrate_catalog(executor) -> list[int]:
-    """Apply pending migrations (with their post-steps: 0003's ``dedup_key`` backfill runs inside the
-    migration's transaction). Every migration path (``melody dev``, ``melody catalog migrate``/``load``,
-    the CDK migration step) goes through here."""
+def ensure_catalog(executor, seed: Path | None) -> tuple[list[int], LoadReport | None]:
+    """``melody dev``'s first-start step: migrate, then load the seed catalogue into an empty catalog."""
     from melody.adapters.catalog.migrations import migrate
 
     applied = migrate(executor)
-    # Kept as a safety net, not needed by 0003 any more: it heals a catalog migrated by an earlier
-    # runner (which committed 0003's cleared keys and computed them afterwards, and may have died in
-    # between). Nothing writes a NULL key now, so this is one probe of the partial index
-    # songs_dedup_key_pending, which is empty: a cheap no-op.
-    CatalogRepository(executor).refresh_dedup_keys()
-    return applied
-
-
-def ensure_catalog(executor, seed: Path | None) -> tuple[list[int], LoadReport | None]:
-    """``melody dev``'s first-start step: migrate, then load the seed catalogue into an empty catalog."""
-    applied = migrate_catalog(executor)
     repo = CatalogRepository(executor)
     if seed is None or not Path(seed).is_file() or repo.count() > 0:
         return applied, None

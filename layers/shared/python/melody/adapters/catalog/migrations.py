@@ -49,15 +49,15 @@ def available_migrations() -> list[Migration]:
     return found
 
 
-def _backfill_dedup_keys(tx: SqlExecutor) -> None:
-    """0003 clears every ``dedup_key`` (the old title|artist|bucket keys); compute the phonetic ones."""
+def _recompute_dedup_keys(tx: SqlExecutor) -> None:
+    """0003: the key format changed (title|artist|bucket → phonetic title); rewrite every key."""
     from melody.adapters.catalog.repository import CatalogRepository  # lazy: keys need anyascii etc.
 
-    CatalogRepository(tx).refresh_dedup_keys()
+    CatalogRepository(tx).recompute_dedup_keys()
 
 
 PostStep = Callable[[SqlExecutor], None]
-POST_STEPS: dict[int, PostStep] = {3: _backfill_dedup_keys}
+POST_STEPS: dict[int, PostStep] = {3: _recompute_dedup_keys}
 
 
 def migrate(executor: SqlExecutor) -> list[int]:

@@ -99,11 +99,10 @@ _RECALL_SQL = _recall_sql("")
 _RECALL_SQL_LANG = _recall_sql(" AND ps.language = CAST(:language AS text)")
 
 # Duplicate candidates of a provider hit: songs under any of its title keys whose duration is within
-# the tolerance (or unknown on either side); closest known duration first (an unknown one ranks
-# after every known one: drift = tolerance + 1), then the most popular, then the track id. Artists
-# are compared in Python (phonetic names), so the candidates come in keyset pages: the page after
-# (:after_drift, :after_popularity, :after_id), none for the first. Every page is one index range
-# per title key (songs_dedup_key) and a top-N sort of that range; scalars and JSON only.
+# the tolerance (or unknown on either side); closest known duration first (unknown after every known
+# one), then the most popular, then the track id. Artists are compared in Python (phonetic names), so
+# all candidates up to the bound come back in one round trip, with their artists from one grouped join.
+# One index range per title key (songs_dedup_key); scalars and JSON only.
 _DUPLICATE_SQL = """
     WITH c AS (SELECT s.track_id, s.duration_s, s.popularity,
                       CASE WHEN CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL
@@ -112,20 +111,18 @@ _DUPLICATE_SQL = """
                FROM songs s
                WHERE s.dedup_key IN (SELECT jsonb_array_elements_text(CAST(:keys AS jsonb)))
                  AND (CAST(:duration AS integer) IS NULL OR s.duration_s IS NULL
-                      OR abs(s.duration_s - CAST(:duration AS integer)) <= :tolerance)),
-         page AS (SELECT c.* FROM c
-                  WHERE CAST(:after_id AS text) IS NULL
-                     OR (c.drift, -c.popularity, c.track_id)
-                        > (CAST(:after_drift AS integer), -CAST(:after_popularity AS integer), CAST(:after_id AS text))
-                  ORDER BY c.drift, c.popularity DESC, c.track_id
-                  LIMIT :page)
-    SELECT p.track_id, p.duration_s, p.popularity, p.drift,
-           COALESCE((SELECT jsonb_agg(ar.name ORDER BY sa.position) FROM song_artists sa
-                     JOIN artists ar ON ar.artist_id = sa.artist_id WHERE sa.track_id = p.track_id), '[]'::jsonb) AS artists
-    FROM page p ORDER BY p.drift, p.popularity DESC, p.track_id"""
-DUPLICATE_PAGE = 50
-# The most candidates one provider hit is compared with (20 pages): a title key shared by more
-# songs than this ("Intro", "Love") may miss a duplicate ranked beyond it (then the hit is inserted).
+                      OR abs(s.duration_s - CAST(:duration AS integer)) <= :tolerance)
+               ORDER BY drift, s.popularity DESC, s.track_id
+               LIMIT :cap),
+         arts AS (SELECT sa.track_id, jsonb_agg(ar.name ORDER BY sa.position) AS artists
+                  FROM c JOIN song_artists sa ON sa.track_id = c.track_id
+                  JOIN artists ar ON ar.artist_id = sa.artist_id GROUP BY sa.track_id)
+    SELECT c.track_id, c.duration_s, COALESCE(arts.artists, '[]'::jsonb) AS artists
+    FROM c LEFT JOIN arts ON arts.track_id = c.track_id
+    ORDER BY c.drift, c.popularity DESC, c.track_id"""
+# The most candidates one provider hit is compared with: a title key shared by more songs than this
+# ("Intro", "Love") may miss a duplicate ranked beyond it (then the hit is inserted). A thousand short
+# rows are one small response (well under the Data API's 1 MiB).
 DUPLICATE_MAX_CANDIDATES = 1_000
 
 
@@ -350,10 +347,9 @@ class CatalogRepository:
 
         Title keys are phonetic (spelling variants meet), durations match within
         ``DEDUP_DURATION_TOLERANCE_S`` (an unknown duration matches any: then the most popular
-        candidate wins), artists must share a name. Artists are compared here, in Python, so the
-        candidates are read in keyset pages of ``DUPLICATE_PAGE`` until one matches or none is left,
-        at most ``DUPLICATE_MAX_CANDIDATES`` of them; every page is one index range per title key
-        (songs_dedup_key), never a scan of the songs table.
+        candidate wins), artists must share a name. Artists are compared here, in Python, over up to
+        ``DUPLICATE_MAX_CANDIDATES`` candidates read in one round trip (one index range per title key,
+        songs_dedup_key; never a scan of the songs table).
         """
         if song.isrc:
             rows = self.db.query("SELECT track_id FROM songs WHERE isrc = :isrc LIMIT 1", {"isrc": song.isrc})
@@ -364,48 +360,46 @@ class CatalogRepository:
         keys = dedup_keys(song.title, song.title_latin)
         if not keys:
             return None
-        params: dict[str, Any] = {"keys": keys, "duration": song.duration_s, "tolerance": DEDUP_DURATION_TOLERANCE_S,
-                                  "after_drift": None, "after_popularity": None, "after_id": None}
-        seen = 0
-        while seen < DUPLICATE_MAX_CANDIDATES:
-            page = min(DUPLICATE_PAGE, DUPLICATE_MAX_CANDIDATES - seen)
-            rows = self.db.query(_DUPLICATE_SQL, {**params, "page": page})
-            for row in rows:
-                artists = row.get("artists")
-                if isinstance(artists, str):  # the Data API returns jsonb as text
-                    artists = json.loads(artists)
-                if dedup_match(song.artists, song.duration_s, list(artists or []), row.get("duration_s")):
-                    return row["track_id"]
-            seen += len(rows)
-            if len(rows) < page:
-                return None  # every candidate compared
-            last = rows[-1]
-            params.update(after_drift=int(last["drift"]), after_popularity=int(last["popularity"]),
-                          after_id=last["track_id"])
+        rows = self.db.query(_DUPLICATE_SQL, {"keys": keys, "duration": song.duration_s,
+                                              "tolerance": DEDUP_DURATION_TOLERANCE_S, "cap": DUPLICATE_MAX_CANDIDATES})
+        for row in rows:
+            artists = row.get("artists")
+            if isinstance(artists, str):  # the Data API returns jsonb as text
+                artists = json.loads(artists)
+            if dedup_match(song.artists, song.duration_s, list(artists or []), row.get("duration_s")):
+                return row["track_id"]
         return None
 
-    def refresh_dedup_keys(self, *, batch_size: int = 500) -> int:
-        """Compute the de-duplication key of songs that lack one (rows written before migration 0003).
+    def recompute_dedup_keys(self, *, batch_size: int = 500) -> int:
+        """Rewrite every song's de-duplication key with today's :func:`dedup_key` (migration 0003's
+        post-step, after the key format changed); returns how many keys changed.
 
-        Keys are computed in Python (the same function as at write time); idempotent, and cheap when
-        nothing is pending (a partial index holds exactly the pending rows).
+        Keyset batches by track id, each one SELECT and one UPDATE of the keys that differ: row locks
+        only, so the catalog stays readable while it runs. Idempotent.
         """
-        total = 0
+        changed, after = 0, ""
         while True:
             rows = self.db.query(
-                "SELECT track_id, title, title_latin FROM songs WHERE dedup_key IS NULL ORDER BY track_id LIMIT :n",
-                {"n": batch_size},
+                """SELECT track_id, title, title_latin, dedup_key FROM songs
+                   WHERE track_id > :after ORDER BY track_id LIMIT :n""",
+                {"after": after, "n": batch_size},
             )
             if not rows:
-                return total
-            updates = [{"track_id": r["track_id"], "dedup_key": dedup_key(r["title_latin"] or r["title"])} for r in rows]
-            self.db.execute(
-                """UPDATE songs s SET dedup_key = r.dedup_key
-                   FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(track_id text, dedup_key text)
-                   WHERE s.track_id = r.track_id AND s.dedup_key IS NULL""",
-                {"rows": updates},
-            )
-            total += len(rows)
+                return changed
+            after = rows[-1]["track_id"]
+            updates = [
+                {"track_id": r["track_id"], "dedup_key": key}
+                for r in rows
+                if (key := dedup_key(r["title_latin"] or r["title"])) != r["dedup_key"]
+            ]
+            if updates:
+                self.db.execute(
+                    """UPDATE songs s SET dedup_key = r.dedup_key
+                       FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(track_id text, dedup_key text)
+                       WHERE s.track_id = r.track_id""",
+                    {"rows": updates},
+                )
+                changed += len(updates)
 
     def vocab_fuzzy(self, words: list[str], *, per_word: int = 40) -> dict[int, list[str]]:
         """Vocabulary tokens sharing trigrams with each query word (the fuzzy part of recall)."""
