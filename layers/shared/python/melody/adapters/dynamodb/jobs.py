@@ -13,8 +13,8 @@ from pynamodb.models import Model
 
 from melody.adapters.dynamodb.binding import bind_model
 from melody.adapters.dynamodb.binding import conditional_failed as _failed_condition
-from melody.jobs.models import AudioResult, Job
 from melody.catalog.ports import NO_INSTRUMENTAL, Instrumental
+from melody.jobs.models import AudioResult, Job
 from melody.settings import CommonSettings
 
 
