@@ -91,7 +91,7 @@ def test_a_key_outside_the_catalog_prefix_is_never_presigned(client, user_header
         )
         try:
             body = client.get(f"/api/v1/music/track/{KESARIYA}", headers=user_headers()).json()
-            assert body["audio_url"] is None, key
+            assert body["audio_url"] is None and body["has_audio"] is False, key  # the two never disagree
         finally:
             seeded_catalog.db.execute("DELETE FROM audio_assets WHERE track_id = :t", {"t": KESARIYA})
 
@@ -117,3 +117,12 @@ def test_catalog_settings_read_the_jobs_media_url_settings(monkeypatch):
     for model in (CatalogSettings, PipelineSettings):
         s = model()
         assert (s.media_url_expires_s, s.s3_public_endpoint_url) == (600, "http://127.0.0.1:1/local-s3"), model
+
+
+def test_an_asset_that_is_not_an_original_is_not_playable_audio(client, user_headers, seeded_catalog):
+    seeded_catalog.set_audio_asset(KESARIYA, "catalog/kesariya/instrumental.m4a", kind="instrumental")
+    try:
+        body = client.get(f"/api/v1/music/track/{KESARIYA}", headers=user_headers()).json()
+        assert body["has_audio"] is False and body["audio_url"] is None
+    finally:
+        seeded_catalog.db.execute("DELETE FROM audio_assets WHERE track_id = :t", {"t": KESARIYA})

@@ -109,7 +109,7 @@ class TrackOut(TrackSummary):
             popularity=track.popularity,
             artist_details=[ArtistOut(**a.model_dump()) for a in track.artist_refs],
             external_links=[ExternalLinkOut(**e.model_dump()) for e in track.external_links],
-            has_audio=track.has_audio,
+            has_audio=track.has_audio and audio_url is not None,  # playable means a URL to play
             audio_url=audio_url,
             instrumental_status=status,
             instrumental_job_id=job_id,

@@ -327,7 +327,9 @@ class CatalogRepository:
                    COALESCE((SELECT jsonb_agg(jsonb_build_object('provider', e.provider, 'external_id', e.external_id, 'url', e.url)
                                               ORDER BY e.provider, e.external_id)
                              FROM external_ids e WHERE e.track_id = s.track_id), '[]'::jsonb) AS links,
-                   EXISTS (SELECT 1 FROM audio_assets au WHERE au.track_id = s.track_id) AS has_audio
+                   -- what the player can play: an original under the catalog prefix (track_audio)
+                   EXISTS (SELECT 1 FROM audio_assets au WHERE au.track_id = s.track_id AND au.kind = 'original'
+                           AND au.storage_key LIKE 'catalog/%') AS has_audio
                 FROM songs s LEFT JOIN albums a ON a.album_id = s.album_id WHERE s.track_id = :id""",
             {"id": track_id},
         )
