@@ -73,12 +73,18 @@ def test_a_rotated_key_is_picked_up_but_unknown_kids_cannot_hammer_the_issuer():
     assert issuer.fetches == 2
 
 
-def test_an_issuer_outage_keeps_the_last_keys_then_fails_as_unavailable():
+def _issuer_down_after_one_good_fetch():
+    """A verifier that fetched the keys once at t=0, and an issuer that is down since."""
     issuer, now = Issuer(), [0.0]
     verifier = _verifier(issuer, lambda: now[0])
     token = issuer.token()
     verifier.verify(token)
     issuer.down = True
+    return issuer, now, verifier, token
+
+
+def test_an_issuer_outage_keeps_the_last_keys_then_fails_as_unavailable():
+    issuer, now, verifier, token = _issuer_down_after_one_good_fetch()
     now[0] = 301
     assert verifier.verify(token).user_id == "usr_1"  # stale keys still serve through a short outage
     now[0] = 1300
@@ -112,11 +118,7 @@ def test_a_verify_only_container_uses_the_jwks_and_cannot_log_anyone_in(tmp_path
 
 
 def test_an_outage_costs_one_fetch_per_interval_not_one_per_request():
-    issuer, now = Issuer(), [0.0]
-    verifier = _verifier(issuer, lambda: now[0])
-    token = issuer.token()
-    verifier.verify(token)
-    issuer.down = True
+    issuer, now, verifier, token = _issuer_down_after_one_good_fetch()
     now[0] = 301  # the cache has expired and the issuer is down
     for _ in range(50):
         assert verifier.verify(token).user_id == "usr_1"  # the last good keys serve
