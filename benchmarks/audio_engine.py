@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -260,8 +259,8 @@ def main(argv=None):
     print()
     print(f"## Separation: BSSEval v4 SDR (dB), median over {len(seeds_sep)} tracks of {args.seconds:g} s "
           f"(1 s windows, median per track)")
-    print(f"| method | vocals SDR | instrumental SDR | CPU s / min audio |")
-    print(f"|---|---:|---:|---:|")
+    print("| method | vocals SDR | instrumental SDR | CPU s / min audio |")
+    print("|---|---:|---:|---:|")
     for name in METHODS:
         v = np.median([sep[s][name][0] for s in seeds_sep])
         i = np.median([sep[s][name][1] for s in seeds_sep])

@@ -113,11 +113,11 @@ def main() -> None:
 
     import tempfile
 
-    from melody.adapters.keys import ensure_local_key_file
-    from melody.local.provision import provision
-    from melody.local.services import start_moto, use_fake_aws_credentials
-    from melody.local.stack import build_dev_settings
-    from melody.wiring import AuthContainer
+    from melody.auth.key_file import ensure_local_key_file
+    from melody.core.services import Services
+    from melody_dev.local.provision import provision
+    from melody_dev.local.stack import build_dev_settings
+    from melody_dev.local.standins import start_moto, use_fake_aws_credentials
     from tests.unit.auth import fakes
 
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
@@ -130,11 +130,11 @@ def main() -> None:
     provision(settings)
 
     sms = DictSender()
-    memory = AuthContainer(settings, sms_sender=sms)
+    memory = Services(settings, sms_sender=sms)
     # Swap the DynamoDB stores for in-memory ones to time our own code path.
-    from melody.domain.otp import OtpService
-    from melody.domain.tokens import TokenService
-    from melody.domain.users import UserService
+    from melody.auth.otp import OtpService
+    from melody.auth.tokens import TokenService
+    from melody.users.service import UserService
 
     clock = memory.clock
     otp = memory.otp
@@ -148,7 +148,7 @@ def main() -> None:
     )
     for label, container, sender in (
         ("in-memory stores", memory, sms),
-        ("moto DynamoDB over loopback", AuthContainer(settings, sms_sender=(moto_sms := DictSender())), moto_sms),
+        ("moto DynamoDB over loopback", Services(settings, sms_sender=(moto_sms := DictSender())), moto_sms),
     ):
         results = latency(container, args.requests, sender)
         print(f"\n## Warm latency, {label}, {args.requests} requests each, target p95 < 15 ms")

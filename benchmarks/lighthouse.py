@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.stack import DevStack  # noqa: E402
+
 LH_DIR = Path(__file__).resolve().parent / "lighthouse"
 WEB = ROOT / "web"
 TARGET = 90

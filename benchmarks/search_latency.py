@@ -70,10 +70,10 @@ def main() -> int:
     import psycopg
 
     from benchmarks.search_relevance import QUERIES, SEED
-    from melody.adapters.catalog.executor import PsycopgExecutor
-    from melody.adapters.catalog.loader import ensure_catalog
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres.loader import ensure_catalog
+    from melody.catalog.postgres.repository import CatalogRepository
     from melody.catalog.search import search_catalog
+    from melody.core.sql.executor import PsycopgExecutor
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--songs", type=int, default=100_000)

@@ -101,10 +101,10 @@ QUERIES: list[tuple[str, str, str]] = [
 def main(verbose: bool = False) -> int:
     import psycopg
 
-    from melody.adapters.catalog.executor import PsycopgExecutor
-    from melody.adapters.catalog.loader import ensure_catalog
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres.loader import ensure_catalog
+    from melody.catalog.postgres.repository import CatalogRepository
     from melody.catalog.search import search_catalog
+    from melody.core.sql.executor import PsycopgExecutor
 
     url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     schema = "bench_rel_" + uuid.uuid4().hex[:8]

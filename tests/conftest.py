@@ -17,7 +17,7 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A real moto server on loopback for DynamoDB and S3 (the same one ``melody dev`` starts)."""
-    from melody.local.services import start_moto, use_fake_aws_credentials
+    from melody_dev.local.standins import start_moto, use_fake_aws_credentials
 
     use_fake_aws_credentials()
     server, url = start_moto()
@@ -42,7 +42,7 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from melody.adapters.keys import ensure_local_key_file
+    from melody.auth.key_file import ensure_local_key_file
 
     return ensure_local_key_file(tmp_path_factory.mktemp("keys") / "signing-key.json")
 
@@ -50,8 +50,8 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def dev_settings(moto_endpoint: str, key_file: Path):
     """Dev settings on moto with every table and bucket provisioned (unique names per session)."""
-    from melody.local.provision import provision
-    from melody.local.stack import build_dev_settings
+    from melody_dev.local.provision import provision
+    from melody_dev.local.stack import build_dev_settings
 
     suffix = uuid.uuid4().hex[:6]
     settings = build_dev_settings(key_file.parent, dynamodb_url=moto_endpoint, s3_url=moto_endpoint, database_url=None)
@@ -84,24 +84,24 @@ def sms() -> CapturingSender:
 
 
 @pytest.fixture()
-def container(dev_settings, sms):
-    from melody.wiring import AuthContainer
+def services(dev_settings, sms):
+    from melody.core.services import Services
 
     # Generous limits: every TestClient request comes from one address and tests log in often.
     # The limits themselves are tested with their own clients.
     settings = dev_settings.model_copy(
         update={"otp_per_ip_per_minute": 1000, "otp_per_ip_per_hour": 1000, "otp_resend_after_s": 0}
     )
-    return AuthContainer(settings, sms_sender=sms)
+    return Services(settings, sms_sender=sms)
 
 
 @pytest.fixture()
-def client(container):
+def client(services):
     from fastapi.testclient import TestClient
 
     from melody.api.apps import full_app
 
-    with TestClient(full_app(container)) as test_client:
+    with TestClient(full_app(services)) as test_client:
         yield test_client
 
 

@@ -16,7 +16,7 @@ import logging
 
 import boto3
 
-from melody.domain.keys import generate_key_material_json, upgrade_key_material_json
+from melody.auth.keys import generate_key_material_json, upgrade_key_material_json
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)

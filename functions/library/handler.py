@@ -2,8 +2,8 @@
 
 from melody.api.apps import library_app
 from melody.api.lambda_handler import lambda_handler_for
-from melody.settings import CatalogSettings
-from melody.wiring import CatalogContainer
+from melody.core.services import Services
+from melody.core.settings import CatalogSettings
 
-app = library_app(CatalogContainer(CatalogSettings()))
+app = library_app(Services(CatalogSettings()))
 handler = lambda_handler_for(app)

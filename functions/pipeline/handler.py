@@ -5,12 +5,12 @@ these names; all share this code package, the shared layer and the audio layer.
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from melody.jobs.container import JobsServices
-from melody.jobs.trigger import handle_object_created
-from melody.observability import logger, metrics, tracer
-from melody.settings import PipelineSettings
+from melody.conversions.trigger import handle_object_created
+from melody.core.observability import logger, metrics, tracer
+from melody.core.services import Services
+from melody.core.settings import PipelineSettings
 
-services = JobsServices(PipelineSettings())
+services = Services(PipelineSettings())
 
 
 def _step(name: str):

@@ -2,8 +2,8 @@
 
 from melody.api.apps import system_app
 from melody.api.lambda_handler import lambda_handler_for
-from melody.settings import SystemSettings
-from melody.wiring import SystemContainer
+from melody.core.services import Services
+from melody.core.settings import SystemSettings
 
-app = system_app(SystemContainer(SystemSettings()))
+app = system_app(Services(SystemSettings()))
 handler = lambda_handler_for(app)

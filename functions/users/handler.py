@@ -2,8 +2,8 @@
 
 from melody.api.apps import users_app
 from melody.api.lambda_handler import lambda_handler_for
-from melody.settings import TokenSettings
-from melody.wiring import TokenContainer
+from melody.core.services import Services
+from melody.core.settings import TokenSettings
 
-app = users_app(TokenContainer(TokenSettings()))
+app = users_app(Services(TokenSettings()))
 handler = lambda_handler_for(app)

@@ -31,7 +31,7 @@ COPY layers/audio ./layers/audio
 RUN pip install --no-cache-dir --disable-pip-version-check ".[audio]" --target "${LAMBDA_TASK_ROOT}" \
  && rm -rf /build \
  && find "${LAMBDA_TASK_ROOT}" -name '__pycache__' -prune -exec rm -rf {} + \
- && python -c "import sys; sys.path.insert(0, '${LAMBDA_TASK_ROOT}'); import numpy, scipy, pyloudnorm, melody_audio, melody.jobs.steps"
+ && python -c "import sys; sys.path.insert(0, '${LAMBDA_TASK_ROOT}'); import numpy, scipy, pyloudnorm, melody_audio, melody.conversions.steps"
 COPY functions/pipeline/handler.py ${LAMBDA_TASK_ROOT}/handler.py
 WORKDIR ${LAMBDA_TASK_ROOT}
 ENV MELODY_WORK_DIR=/tmp PATH=/usr/local/bin:${PATH}

@@ -18,8 +18,8 @@ from melody_infra.stacks import (
     DataStack,
     PipelineStack,
     WebStack,
-    add_audio_routes,
     add_catalog_routes,
+    add_conversions_routes,
     allow_catalog_reads,
 )
 
@@ -64,9 +64,9 @@ def build_app(
                            **common)  # fmt: skip
     # The API's functions live in MelodyApi (issuer/authorizer/integrations would otherwise cycle);
     # they reference the pipeline's state machine and the catalog cluster, so MelodyApi deploys after both.
-    audio = add_audio_routes(api, pipeline, data)
+    conversions = add_conversions_routes(api, pipeline, data)
     add_catalog_routes(api, catalog, data)
-    allow_catalog_reads(audio, catalog)
+    allow_catalog_reads(conversions, catalog)
     allow_catalog_reads(api.functions["system"], catalog)  # /system/health checks the catalog too
     web = WebStack(app, "MelodyWeb", config=config, api_endpoint=api.http_api.api_endpoint,
                    origin_verify_secret=auth.origin_verify_secret,

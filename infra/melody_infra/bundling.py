@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 from melody_infra.paths import FUNCTIONS_DIR, PYPROJECT, SHARED_LAYER_DIR

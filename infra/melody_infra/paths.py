@@ -1,4 +1,4 @@
-"""Where things live in the repository, and making ``melody.resources`` importable for CDK."""
+"""Where things live in the repository, and making ``melody.core.resources`` importable for CDK."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 
 def ensure_shared_package_importable() -> None:
-    """``melody.resources`` is pure dataclasses; CDK imports it to build tables/buckets from the specs."""
+    """``melody.core.resources`` is pure dataclasses; CDK imports it to build tables/buckets from the specs."""
     path = str(SHARED_LAYER_DIR / "python")
     if path not in sys.path:
         sys.path.insert(0, path)

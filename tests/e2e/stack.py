@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from melody.local.services import free_port
+from melody_dev.local.standins import free_port
 
 
 class DevStack:
@@ -26,7 +26,7 @@ class DevStack:
         self.lines: list[str] = []
         self._cond = threading.Condition()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "melody.cli", "dev", "--port", str(self.port), "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "melody_dev.cli", "dev", "--port", str(self.port), "--data-dir", str(data_dir)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

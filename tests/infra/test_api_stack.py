@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from melody.resources import TABLES
+from melody.core.resources import TABLES
 
 from .helpers import as_list, function_by_service, resources, role_policy_statements
 

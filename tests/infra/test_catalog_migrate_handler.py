@@ -74,7 +74,7 @@ def _event(kind: str) -> dict:
 
 
 def test_create_applies_every_migration_once():
-    from melody.adapters.catalog.migrations import available_migrations
+    from melody.catalog.postgres.migrations import available_migrations
 
     client = FakeRdsData()
     result = catalog_migrate.handler(_event("Create"), None, client=client)

@@ -91,7 +91,7 @@ def test_catalog_functions_env_and_data_api_grants(synth, service):
     _, fn = function_by_service(synth.api, service)
     env = fn["Properties"]["Environment"]["Variables"]
     # the names CatalogSettings reads (melody/settings.py)
-    from melody.settings import CatalogSettings
+    from melody.core.settings import CatalogSettings
 
     for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database", "library_table", "search_cache_table"):
         assert field in CatalogSettings.model_fields
@@ -130,9 +130,9 @@ def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(sy
     ],
 )
 def test_functions_outside_the_catalog_routes_reach_it_through_the_data_api(synth, service, settings_name):
-    import melody.settings
+    import melody.core.settings
 
-    fields = getattr(melody.settings, settings_name).model_fields
+    fields = getattr(melody.core.settings, settings_name).model_fields
     _, function = function_by_service(synth.api, service)
     env = function["Properties"]["Environment"]["Variables"]
     for field in ("catalog_cluster_arn", "catalog_secret_arn", "catalog_database"):
@@ -148,8 +148,8 @@ def _s3_statements(template, function) -> list[dict]:
 
 def test_search_presigns_catalog_audio_with_a_grant_on_the_catalog_prefix_only(synth):
     """GET /music/track's ``audio_url``: the media bucket's name, and s3:GetObject on catalog/* alone."""
-    from melody.adapters.catalog.track_audio import CATALOG_AUDIO_PREFIX
-    from melody.settings import CatalogSettings
+    from melody.catalog.track_audio import CATALOG_AUDIO_PREFIX
+    from melody.core.settings import CatalogSettings
 
     assert CATALOG_AUDIO_PREFIX == "catalog/"
     _, fn = function_by_service(synth.api, "melody-search")

@@ -1,11 +1,11 @@
-"""MelodyData: tables and buckets built from melody.resources."""
+"""MelodyData: tables and buckets built from melody.core.resources."""
 
 from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
 
-from melody.resources import BUCKETS, TABLES
+from melody.core.resources import BUCKETS, TABLES
 
 from .helpers import resources
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from melody.domain.keys import KeyMaterial, generate_key_material_json
+from melody.auth.keys import KeyMaterial, generate_key_material_json
 from tests.support.keys import ec_key_document
 
 HANDLER = Path(__file__).resolve().parents[2] / "functions" / "keygen" / "handler.py"

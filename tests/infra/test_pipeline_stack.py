@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from melody.local.pipeline import upload_event_pattern
+from melody_dev.local.pipeline import upload_event_pattern
 
 from .helpers import as_list, function_by_service, resources, role_policy_statements
 
@@ -192,9 +192,9 @@ def test_alarms_on_system_failures_timed_out_executions_and_dead_letters(synth):
 
 
 def test_the_failed_jobs_alarm_pages_for_system_failures_only(synth):
-    """The EMF metric mark_failed emits (melody.jobs.container), in the functions' namespace, with
+    """The EMF metric mark_failed emits (melody.conversions.metrics), in the functions' namespace, with
     exactly the dimensions it is emitted with: the mark_failed function's service and kind=system."""
-    from melody.jobs.container import FAILURE_METRIC
+    from melody.conversions.metrics import FAILURE_METRIC
 
     alarms = [a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()]
     (alarm,) = [a for a in alarms if a["MetricName"] == FAILURE_METRIC]

@@ -45,11 +45,11 @@ def test_logout_revokes_the_refresh_token(client, login):
     assert again.status_code == 401
 
 
-def test_parallel_guesses_never_exceed_the_attempt_limit(client, container):
+def test_parallel_guesses_never_exceed_the_attempt_limit(client, services):
     phone = random_indian_mobile()
     challenge_id = client.post("/api/v1/auth/request-otp", json={"phone_number": phone}).json()["challenge_id"]
     wrong = [f"{n:06d}" for n in range(20)]
-    real = container.sms_sender.last_code("+91" + phone)
+    real = services.sms_sender.last_code("+91" + phone)
     wrong = [c for c in wrong if c != real][:12]
 
     def guess(code: str) -> int:
@@ -57,8 +57,8 @@ def test_parallel_guesses_never_exceed_the_attempt_limit(client, container):
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
         statuses = list(pool.map(guess, wrong))
-    assert statuses.count(401) == container.settings.otp_max_attempts
-    assert statuses.count(429) == len(wrong) - container.settings.otp_max_attempts
+    assert statuses.count(401) == services.settings.otp_max_attempts
+    assert statuses.count(429) == len(wrong) - services.settings.otp_max_attempts
     # Even the right code is refused once the attempts are spent.
     final = client.post("/api/v1/auth/verify-otp", json={"challenge_id": challenge_id, "code": real})
     assert final.status_code == 429
@@ -76,15 +76,15 @@ def test_code_is_single_use(client, sms):
 
 
 def _client_with(dev_settings, sms, **limits):
+    import random
+
     from fastapi.testclient import TestClient
 
     from melody.api.apps import full_app
-    from melody.wiring import AuthContainer
-
-    import random
+    from melody.core.services import Services
 
     address = (".".join(str(random.randint(1, 254)) for _ in range(4)), 50000)  # a fresh address: counters are per IP
-    return TestClient(full_app(AuthContainer(dev_settings.model_copy(update=limits), sms_sender=sms)), client=address)
+    return TestClient(full_app(Services(dev_settings.model_copy(update=limits), sms_sender=sms)), client=address)
 
 
 def test_resend_is_rate_limited_with_retry_after(dev_settings, sms):
@@ -204,14 +204,14 @@ def test_per_ip_limits_see_the_viewer_behind_cloudfront_not_the_edge(dev_setting
     from fastapi.testclient import TestClient
 
     from melody.api.apps import full_app
-    from melody.wiring import AuthContainer
+    from melody.core.services import Services
 
     secret = "origin-verify-" + uuid.uuid4().hex
     edge = (".".join(str(random.randint(1, 254)) for _ in range(4)), 443)
     settings = dev_settings.model_copy(update={"otp_per_ip_per_minute": 1, "otp_resend_after_s": 0})
-    container = AuthContainer(settings, sms_sender=sms)
-    container.origin_verify_secret = lambda: secret  # what Secrets Manager holds in AWS
-    with TestClient(full_app(container), client=edge) as client:
+    services = Services(settings, sms_sender=sms)
+    services.origin_verify_secret = lambda: secret  # what Secrets Manager holds in AWS
+    with TestClient(full_app(services), client=edge) as client:
 
         def ask(viewer: str, proof: str = secret) -> int:
             headers = {"cloudfront-viewer-address": f"{viewer}:4000", "x-melody-origin-verify": proof}

@@ -24,14 +24,15 @@ class TickingClock:
 
 
 @pytest.fixture()
-def jobs_api(client, container):
-    from melody.jobs.container import JobsServices
-
+def jobs_api(client, services):
+    # Tokens keep the wall clock (the verifier checks them against it); only the jobs tick.
+    services.tokens  # noqa: B018 - built now, with the real clock
+    services.clock = TickingClock()
     # No execution is started: an upload job waits for its object (awaiting_upload).
-    client.app.state.jobs_services = JobsServices(container.settings, TickingClock(), workflow=object())
+    services.use_workflow(object())
 
     def headers(user_id: str) -> dict[str, str]:
-        return auth_header(container.tokens.issue(user_id).access_token)
+        return auth_header(services.tokens.issue(user_id).access_token)
 
     return headers
 

@@ -18,7 +18,7 @@ class FlakyOnce:
         self.method, self.error, self.calls = method, error, 0
 
     def __call__(self, payload):
-        from melody.workflow import StatesError
+        from melody_dev.workflow import StatesError
 
         self.calls += 1
         if self.calls == 1:
@@ -28,14 +28,14 @@ class FlakyOnce:
 
 @pytest.fixture()
 def pipeline(dev_settings, tmp_path):
-    from melody.adapters.workflow import LocalWorkflowStarter
-    from melody.jobs.container import JobsServices
-    from melody.local.pipeline import STATE_MACHINE, build_runner
+    from melody.core.services import Services
+    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
     settings = dev_settings.model_copy(update={"work_dir": tmp_path})
-    services = JobsServices(settings, workflow=object())
+    services = Services(settings, workflow=object())
     runner = build_runner(services.steps, sleep=lambda _s: None)
-    services._workflow = LocalWorkflowStarter(runner, STATE_MACHINE)
+    services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
     services.runner = runner
     yield services
     runner.shutdown()
@@ -56,8 +56,8 @@ def s3_event(bucket: str, key: str, size: int) -> dict:
 
 
 def run(services, job, size):
-    from melody.jobs.trigger import handle_object_created
-    from melody.local.pipeline import STATE_MACHINE
+    from melody.conversions.trigger import handle_object_created
+    from melody_dev.local.pipeline import STATE_MACHINE
 
     outcome = handle_object_created(s3_event(job.bucket, job.key, size), services.jobs)
     arn = f"{services.runner.state_machine_arn(STATE_MACHINE).replace(':stateMachine:', ':execution:')}:{job.job_id}"
@@ -85,7 +85,7 @@ def test_upload_is_processed_once_and_the_same_audio_is_reused(pipeline):
     assert stored["engine"] == {"name": "dsp", "version": DspEngine.version}
 
     # A replayed event starts nothing and writes nothing.
-    from melody.jobs.trigger import handle_object_created
+    from melody.conversions.trigger import handle_object_created
 
     assert handle_object_created(s3_event(job.bucket, job.key, len(body)), pipeline.jobs) == "duplicate"
     assert len(pipeline.runner.list_executions("audio_pipeline")) == 1
@@ -112,8 +112,8 @@ def test_corrupt_upload_fails_with_a_reason_and_is_kept(pipeline):
 
 def test_a_step_that_fails_once_is_retried(pipeline):
     pipeline.steps.probe = FlakyOnce(pipeline.steps.probe)  # instance attribute shadows the method
-    from melody.local.pipeline import STATE_MACHINE, build_runner
-    from melody.adapters.workflow import LocalWorkflowStarter
+    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
     pipeline.runner = build_runner(pipeline.steps, sleep=lambda _s: None)
     pipeline.jobs._workflow = LocalWorkflowStarter(pipeline.runner, STATE_MACHINE)
@@ -131,8 +131,8 @@ def test_a_step_that_keeps_failing_marks_the_job_failed(pipeline):
         raise RuntimeError("disk on fire")
 
     pipeline.steps.analyse = broken
-    from melody.local.pipeline import STATE_MACHINE, build_runner
-    from melody.adapters.workflow import LocalWorkflowStarter
+    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
     pipeline.runner = build_runner(pipeline.steps, sleep=lambda _s: None)
     pipeline.jobs._workflow = LocalWorkflowStarter(pipeline.runner, STATE_MACHINE)

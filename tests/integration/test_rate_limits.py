@@ -13,10 +13,10 @@ EDGE = 1_800_000_000.0  # a window starts here
 
 
 @pytest.fixture()
-def limiter(container):
-    from melody.adapters.dynamodb.repositories import DynamoRateLimiter
+def limiter(services):
+    from melody.auth.dynamodb import DynamoRateLimiter
 
-    container.otp  # binds the PynamoDB models to the session's tables
+    services.otp  # binds the PynamoDB models to the session's tables
     return DynamoRateLimiter()
 
 

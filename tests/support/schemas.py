@@ -25,7 +25,7 @@ def scratch_schema(database_url: str, prefix: str) -> Iterator[str]:
 @contextmanager
 def schema_executor(database_url: str, schema: str) -> Iterator[object]:
     """The catalog's psycopg executor on ``schema``, closed afterwards."""
-    from melody.adapters.catalog.executor import PsycopgExecutor
+    from melody.core.sql.executor import PsycopgExecutor
 
     executor = PsycopgExecutor(database_url, schema=schema)
     try:

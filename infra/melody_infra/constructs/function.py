@@ -23,7 +23,7 @@ METRICS_NAMESPACE = "MelodyStudio"
 
 
 def env_name(settings_field: str) -> str:
-    """The environment variable a ``melody.settings`` field is read from (prefix ``MELODY_``)."""
+    """The environment variable a ``melody.core.settings`` field is read from (prefix ``MELODY_``)."""
     return "MELODY_" + settings_field.upper()
 
 

@@ -1,6 +1,6 @@
 """``Custom::MelodyCatalogMigrations``: applies the catalog's SQL migrations through the RDS Data API.
 
-A thin wrapper over the project's runner (``melody.adapters.catalog.migrations.migrate`` with a
+A thin wrapper over the project's runner (``melody.catalog.postgres.migrations.migrate`` with a
 ``DataApiExecutor``, from the shared layer), which records applied versions, holds an advisory lock
 and is idempotent. CloudFormation calls it on Create and on every Update, i.e. whenever the
 ``MigrationsHash`` property (a hash of the migrations folder) changes. Delete leaves the database
@@ -32,8 +32,8 @@ def _is_retryable(exc: Exception) -> bool:
 
 
 def run_migrations(props: dict[str, Any], *, client: Any = None, attempts: int = 8, delay_s: float = 10.0) -> list[int]:
-    from melody.adapters.catalog.executor import DataApiExecutor
-    from melody.adapters.catalog.migrations import migrate
+    from melody.catalog.postgres.migrations import migrate
+    from melody.core.sql.executor import DataApiExecutor
 
     executor = DataApiExecutor(
         client or _client(),

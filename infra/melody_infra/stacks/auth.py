@@ -20,7 +20,6 @@ from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers
 from melody_infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge
 
-
 # Bump when the key document's required format changes (RS256 since the JWT authorizer is RSA-only).
 KEY_FORMAT = "rs256-v1"
 

@@ -29,7 +29,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
-from melody.adapters.catalog.track_audio import CATALOG_AUDIO_PREFIX
+from melody.catalog.track_audio import CATALOG_AUDIO_PREFIX
 from melody_infra.bundling import ASSET_EXCLUDE
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
@@ -242,9 +242,9 @@ class CatalogStack(Stack):
         return resource
 
 
-# -- the search and library API routes (in MelodyApi) ----------------------------------------------
+# -- the catalog and library API routes (in MelodyApi) ----------------------------------------------
 
-SEARCH_ROUTES = [
+CATALOG_ROUTES = [
     "GET /api/v1/music/search",
     "GET /api/v1/music/track/{track_id}",
     "GET /api/v1/music/trending",
@@ -258,7 +258,7 @@ LIBRARY_ROUTES = [
 
 
 def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str, MelodyFunction]:
-    """``functions/search`` and ``functions/library`` behind the JWT authorizer (``CatalogSettings``)."""
+    """``functions/catalog`` and ``functions/library`` behind the JWT authorizer (``CatalogSettings``)."""
     env = {
         "MELODY_CATALOG_CLUSTER_ARN": catalog.cluster.cluster_arn,
         "MELODY_CATALOG_SECRET_ARN": catalog.cluster_secret.secret_arn,
@@ -269,8 +269,8 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
         "MELODY_JOBS_TABLE": data.tables["jobs_table"].table_name,
     }
     search = api.add_lambda_route_group(
-        "search",
-        routes=SEARCH_ROUTES,
+        "catalog",
+        routes=CATALOG_ROUTES,
         protected=True,
         environment={
             **env,
@@ -303,7 +303,7 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
             f"AwsSolutions-IAM5[Resource::{media_ref}/{CATALOG_AUDIO_PREFIX}*]": (
                 "Catalog audio keys are catalog/<track id>/<file>, registered in audio_assets by operators; "
                 "read-only and limited to the catalog/ prefix of the media bucket (keys outside it are never "
-                "presigned: melody.adapters.catalog.track_audio)."
+                "presigned: melody.catalog.track_audio)."
             ),
         },
     )
@@ -331,7 +331,7 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
                 ),
             },
         )
-    return {"search": search, "library": library}
+    return {"catalog": search, "library": library}
 
 
 def allow_catalog_reads(fn: MelodyFunction, catalog: CatalogStack) -> None:

@@ -1,4 +1,4 @@
-"""``MelodyData``: the DynamoDB tables and S3 buckets, built from ``melody.resources`` specs."""
+"""``MelodyData``: the DynamoDB tables and S3 buckets, built from ``melody.core.resources`` specs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
-from melody.resources import BUCKETS, TABLES, BucketSpec, KeySpec, TableSpec
+from melody.core.resources import BUCKETS, TABLES, BucketSpec, KeySpec, TableSpec
 from melody_infra.config import MelodyConfig
 from melody_infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge
 

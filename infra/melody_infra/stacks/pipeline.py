@@ -14,7 +14,7 @@
   ``kind=input`` and pages no one), the ``mark_failed`` function itself failing, timed-out
   executions and dead letters.
 
-The audio API routes live in ``MelodyApi`` (:func:`add_audio_routes`), because the API, its
+The audio API routes live in ``MelodyApi`` (:func:`add_conversions_routes`), because the API, its
 authorizer and its functions share one stack.
 """
 
@@ -40,8 +40,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
-from melody.jobs.container import FAILURE_METRIC
-from melody.local.pipeline import upload_event_pattern
+from melody.conversions.metrics import FAILURE_METRIC
+from melody_dev.local.pipeline import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
 from melody_infra.constructs.function import METRICS_NAMESPACE
@@ -342,7 +342,7 @@ class PipelineStack(Stack):
         action = cw_actions.SnsAction(topic)
         period = Duration.minutes(5)
         # Every Catch ends in Fail, so ExecutionsFailed also counts corrupt or too-long uploads:
-        # page instead on the system failures mark_failed counts (its EMF metric, melody.jobs.container).
+        # page instead on the system failures mark_failed counts (its EMF metric, melody.conversions.metrics).
         system_failures = cloudwatch.Metric(
             namespace=METRICS_NAMESPACE,
             metric_name=FAILURE_METRIC,
@@ -380,9 +380,9 @@ class PipelineStack(Stack):
         return topic
 
 
-# -- the audio API routes (in MelodyApi) -----------------------------------------------------------
+# -- the conversions API routes (in MelodyApi) -----------------------------------------------------------
 
-AUDIO_ROUTES = [
+CONVERSIONS_ROUTES = [
     "POST /api/v1/audio/uploads",
     "POST /api/v1/audio/convert-to-instrumental",
     "GET /api/v1/audio/conversion-status/{job_id}",
@@ -390,11 +390,11 @@ AUDIO_ROUTES = [
 ]
 
 
-def add_audio_routes(api, pipeline: PipelineStack, data: DataStack) -> MelodyFunction:
-    """``functions/audio`` behind the JWT authorizer: upload URLs, conversion jobs, status."""
+def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> MelodyFunction:
+    """``functions/conversions`` behind the JWT authorizer: upload URLs, conversion jobs, status."""
     fn = api.add_lambda_route_group(
-        "audio",
-        routes=AUDIO_ROUTES,
+        "conversions",
+        routes=CONVERSIONS_ROUTES,
         protected=True,
         environment={"MELODY_STATE_MACHINE_ARN": pipeline.state_machine.state_machine_arn},
     )

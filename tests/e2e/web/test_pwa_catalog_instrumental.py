@@ -63,8 +63,8 @@ def give_track_audio(server, track_id: str, wav: Path) -> None:
     sent = httpx.post(post["url"], data=post["fields"], files={"file": (wav.name, wav.read_bytes(), "audio/wav")}, timeout=60)
     assert sent.status_code in (200, 201, 204), sent.text
 
-    from melody.adapters.catalog.executor import PsycopgExecutor
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.core.sql.executor import PsycopgExecutor
+    from melody.catalog.postgres.repository import CatalogRepository
 
     executor = PsycopgExecutor(_catalog_database_url(server))
     try:

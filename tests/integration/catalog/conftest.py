@@ -1,6 +1,6 @@
 """Catalog fixtures: a unique PostgreSQL schema per session (dropped after), migrated and seeded.
 
-``container`` is overridden here so the shared ``client``/``login`` fixtures serve the catalog.
+``services`` is overridden here so the shared ``client``/``login`` fixtures serve the catalog.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def own_catalog(prefix: str, *, scope: str = "module", seeded: bool = True):
 
     @pytest.fixture(scope=scope, name="seeded_catalog")
     def _seeded(catalog_executor):
-        from melody.adapters.catalog.loader import ensure_catalog
-        from melody.adapters.catalog.repository import CatalogRepository
+        from melody.catalog.postgres.loader import ensure_catalog
+        from melody.catalog.postgres.repository import CatalogRepository
 
         ensure_catalog(catalog_executor, seed_file())
         return CatalogRepository(catalog_executor)
@@ -57,11 +57,11 @@ def providers():
 
 
 @pytest.fixture()
-def container(dev_settings, sms, database_url, catalog_schema, catalog_executor, seeded_catalog, providers):
+def services(dev_settings, sms, database_url, catalog_schema, catalog_executor, seeded_catalog, providers):
     from pydantic import SecretStr
 
-    from melody.adapters.providers.cache import bind_search_cache_model
-    from melody.wiring import AuthContainer, MusicServices
+    from melody.catalog.providers.cache import bind_search_cache_model
+    from melody.core.services import Services
 
     settings = dev_settings.model_copy(
         update={
@@ -73,19 +73,17 @@ def container(dev_settings, sms, database_url, catalog_schema, catalog_executor,
             "provider_secret_id": None,
         }
     )
-    container = AuthContainer(settings, sms_sender=sms)
     bind_search_cache_model(settings)
-    container.music = MusicServices(settings, container.clock, executor=catalog_executor, providers=providers)
-    return container
+    return Services(settings, sms_sender=sms, executor=catalog_executor, providers=providers)
 
 
 @pytest.fixture()
-def user_headers(container):
+def user_headers(services):
     """``user_headers(user_id=None)`` → an Authorization header for a (new) user, without the OTP round trip."""
     from tests.conftest import auth_header
 
     def _headers(user_id: str | None = None) -> dict[str, str]:
-        pair = container.tokens.issue(user_id or "usr_" + uuid.uuid4().hex[:24])
+        pair = services.tokens.issue(user_id or "usr_" + uuid.uuid4().hex[:24])
         return auth_header(pair.access_token)
 
     return _headers

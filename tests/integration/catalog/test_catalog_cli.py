@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from tests.support.schemas import schema_executor, scratch_schema
-
 from melody.catalog.models import SongIn
+from tests.support.schemas import schema_executor, scratch_schema
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +37,7 @@ def write(path, songs) -> str:
 
 
 def test_catalog_load_twice_imports_then_updates(tmp_path, monkeypatch, capsys, database_url, schema, executor):
-    from melody.cli import main
+    from melody_dev.cli import main
 
     # The CLI reads the catalog settings (prefix MELODY_) from the environment.
     monkeypatch.setenv("MELODY_DATABASE_URL", database_url)
@@ -62,7 +61,7 @@ def test_catalog_load_twice_imports_then_updates(tmp_path, monkeypatch, capsys, 
     # Artists and search postings were replaced, not piled up.
     assert executor.query("SELECT count(*) AS n FROM song_artists")[0]["n"] == 4
     assert executor.query("SELECT count(*) AS n FROM artists")[0]["n"] == 3
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres.repository import CatalogRepository
     from melody.catalog.search import search_catalog
 
     hits = search_catalog(CatalogRepository(executor), "kolaveri kolaveri", language=None).hits
@@ -70,7 +69,7 @@ def test_catalog_load_twice_imports_then_updates(tmp_path, monkeypatch, capsys, 
 
 
 def test_catalog_load_rejects_lines_without_an_id(tmp_path, monkeypatch, capsys, database_url, schema, executor):
-    from melody.cli import main
+    from melody_dev.cli import main
 
     monkeypatch.setenv("MELODY_DATABASE_URL", database_url)
     monkeypatch.setenv("MELODY_CATALOG_DB_SCHEMA", schema)
@@ -83,9 +82,9 @@ def test_catalog_load_rejects_lines_without_an_id(tmp_path, monkeypatch, capsys,
 
 def test_migration_0003_recomputes_dedup_keys_of_existing_rows(monkeypatch, executor):
     """A catalog written under the old keys (title|artist|10-s bucket) meets provider hits after the upgrade."""
-    from melody.adapters.catalog import migrations
-    from melody.adapters.catalog.loader import ensure_catalog
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres import migrations
+    from melody.catalog.postgres.loader import ensure_catalog
+    from melody.catalog.postgres.repository import CatalogRepository
 
     every = migrations.available_migrations()
     monkeypatch.setattr(migrations, "available_migrations", lambda: [m for m in every if m.version < 3])
@@ -106,8 +105,8 @@ def test_migration_0003_recomputes_dedup_keys_of_existing_rows(monkeypatch, exec
 
 def _catalog_at_version_2_with_old_keys(monkeypatch, executor):
     """A catalog migrated to version 2, its songs carrying the old keys (title|artist|10-s bucket)."""
-    from melody.adapters.catalog import migrations
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres import migrations
+    from melody.catalog.postgres.repository import CatalogRepository
 
     every = migrations.available_migrations()
     monkeypatch.setattr(migrations, "available_migrations", lambda: [m for m in every if m.version < 3])
@@ -156,7 +155,7 @@ def test_a_failing_post_step_rolls_its_migration_back(monkeypatch, executor):
     seen: list[int] = []
 
     def failing(tx):
-        from melody.adapters.catalog.repository import CatalogRepository
+        from melody.catalog.postgres.repository import CatalogRepository
 
         seen.append(CatalogRepository(tx).recompute_dedup_keys())  # rewrites the keys, then fails
         raise RuntimeError("backfill failed")
@@ -171,7 +170,7 @@ def test_a_failing_post_step_rolls_its_migration_back(monkeypatch, executor):
 
 
 def test_catalog_migrate_reads_the_libpq_database_url_like_melody_dev(monkeypatch, capsys, database_url, schema, executor):
-    from melody.cli import main
+    from melody_dev.cli import main
 
     monkeypatch.delenv("MELODY_DATABASE_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -182,7 +181,7 @@ def test_catalog_migrate_reads_the_libpq_database_url_like_melody_dev(monkeypatc
 
 
 def test_catalog_commands_without_a_database_say_so_in_one_line(monkeypatch, capsys):
-    from melody.cli import main
+    from melody_dev.cli import main
 
     for name in ("MELODY_DATABASE_URL", "DATABASE_URL", "MELODY_CATALOG_CLUSTER_ARN", "MELODY_CATALOG_SECRET_ARN"):
         monkeypatch.delenv(name, raising=False)

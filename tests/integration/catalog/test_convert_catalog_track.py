@@ -16,22 +16,19 @@ KOLAVERI = "trk_6a39cf47406f"
 
 
 @pytest.fixture()
-def jobs(client, container, catalog_executor, tmp_path):
-    from melody.adapters.catalog.track_audio import CatalogTrackAudio
-    from melody.adapters.workflow import LocalWorkflowStarter
-    from melody.jobs.container import JobsServices
-    from melody.local.pipeline import STATE_MACHINE, build_runner
+def jobs(client, services, catalog_executor, tmp_path):
+    from melody.catalog.track_audio import CatalogTrackAudio
+    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
-    settings = container.settings.model_copy(update={"work_dir": tmp_path})
-    services = JobsServices(
-        settings, workflow=object(), track_audio=CatalogTrackAudio(catalog_executor, settings.media_bucket)
-    )
+    settings = services.settings.model_copy(update={"work_dir": tmp_path})
+    services.settings = settings
+    services.track_audio = CatalogTrackAudio(catalog_executor, settings.media_bucket)
     runner = build_runner(services.steps, sleep=lambda _s: None)
-    services._workflow = LocalWorkflowStarter(runner, STATE_MACHINE)
-    client.app.state.jobs_services = services
+    services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
     key = f"catalog/{SUN_RAHA_HAI}/original.wav"
     services.storage._client.put_object(Bucket=settings.media_bucket, Key=key, Body=song_wav(5, seed=21), ContentType="audio/wav")
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres.repository import CatalogRepository
 
     CatalogRepository(catalog_executor).set_audio_asset(SUN_RAHA_HAI, key, fmt="wav")
     yield services

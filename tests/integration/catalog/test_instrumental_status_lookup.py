@@ -19,8 +19,8 @@ T0 = 1_800_000_000.0
 
 @pytest.fixture()
 def jobs(dev_settings):
-    from melody.adapters.dynamodb.jobs import JobModel, _to_item, bind_job_models
-    from melody.jobs.models import Job
+    from melody.conversions.dynamodb import JobModel, _to_item, bind_job_models
+    from melody.conversions.models import Job
 
     bind_job_models(dev_settings)
 
@@ -65,7 +65,7 @@ def user() -> str:
 
 
 def test_a_track_whose_only_job_is_older_than_250_newer_jobs_keeps_its_status(jobs):
-    from melody.adapters.dynamodb.jobs import JobsInstrumentalStatus
+    from melody.conversions.dynamodb import JobsInstrumentalStatus
 
     me, other = user(), user()
     [old] = jobs(me, [(T0, "trk_oldest0001", "succeeded")])
@@ -89,7 +89,7 @@ def test_a_track_whose_only_job_is_older_than_250_newer_jobs_keeps_its_status(jo
 
 
 def test_the_newest_job_per_track_wins_whatever_the_write_order(jobs):
-    from melody.adapters.dynamodb.jobs import JobsInstrumentalStatus
+    from melody.conversions.dynamodb import JobsInstrumentalStatus
 
     me = user()
     # Written newest first: the answer comes from created_at, not from insertion order.
@@ -101,7 +101,7 @@ def test_the_newest_job_per_track_wins_whatever_the_write_order(jobs):
 
 
 def test_tracks_without_jobs_cost_one_query_each_and_never_read_the_users_other_jobs(jobs, dynamo_calls):
-    from melody.adapters.dynamodb.jobs import JobsInstrumentalStatus, user_track_key
+    from melody.conversions.dynamodb import JobsInstrumentalStatus, user_track_key
 
     me = user()
     jobs(me, [(T0 + i, None if i % 2 else f"trk_mine{i:06d}", "succeeded") for i in range(60)])
@@ -121,7 +121,7 @@ def test_tracks_without_jobs_cost_one_query_each_and_never_read_the_users_other_
 
 
 def test_a_track_with_many_jobs_still_reads_one_item(jobs, dynamo_calls):
-    from melody.adapters.dynamodb.jobs import JobsInstrumentalStatus
+    from melody.conversions.dynamodb import JobsInstrumentalStatus
 
     me = user()
     ids = jobs(me, [(T0 + i, "trk_manyjobs01", "succeeded" if i % 2 else "failed") for i in range(40)])
@@ -132,7 +132,7 @@ def test_a_track_with_many_jobs_still_reads_one_item(jobs, dynamo_calls):
 
 
 def test_an_empty_lookup_makes_no_call(dynamo_calls, dev_settings):
-    from melody.adapters.dynamodb.jobs import JobsInstrumentalStatus, bind_job_models
+    from melody.conversions.dynamodb import JobsInstrumentalStatus, bind_job_models
 
     bind_job_models(dev_settings)
     assert JobsInstrumentalStatus().instrumentals(user(), []) == {}
@@ -140,7 +140,7 @@ def test_an_empty_lookup_makes_no_call(dynamo_calls, dev_settings):
 
 
 def test_only_catalog_track_jobs_carry_user_track(jobs):
-    from melody.adapters.dynamodb.jobs import JobModel
+    from melody.conversions.dynamodb import JobModel
 
     me = user()
     [upload, catalog] = jobs(me, [(T0, None, "succeeded"), (T0 + 1, "trk_catalog001", "queued")])
@@ -153,7 +153,7 @@ def test_only_catalog_track_jobs_carry_user_track(jobs):
 
 
 def test_the_backfill_indexes_jobs_written_before_user_track(jobs):
-    from melody.adapters.dynamodb.jobs import JobModel, JobsInstrumentalStatus, backfill_user_track
+    from melody.conversions.dynamodb import JobModel, JobsInstrumentalStatus, backfill_user_track
 
     me = user()
     [legacy, upload] = jobs(me, [(T0, "trk_legacy0001", "succeeded"), (T0 + 1, None, "succeeded")])
@@ -168,8 +168,8 @@ def test_the_backfill_indexes_jobs_written_before_user_track(jobs):
 
 
 def test_the_backfill_runs_from_the_cli(jobs, dev_settings, monkeypatch, capsys):
-    from melody.adapters.dynamodb.jobs import JobModel, JobsInstrumentalStatus
-    from melody.cli import main
+    from melody.conversions.dynamodb import JobModel, JobsInstrumentalStatus
+    from melody_dev.cli import main
 
     me = user()
     [legacy] = jobs(me, [(T0, "trk_legacy0002", "succeeded")])

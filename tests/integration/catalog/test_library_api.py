@@ -50,7 +50,7 @@ def test_another_users_token_gets_nothing(client, user_headers):
     assert all(i["play_count"] == 0 for i in owned)
 
 
-def test_newest_first_with_an_opaque_cursor(client, user_headers, container):
+def test_newest_first_with_an_opaque_cursor(client, user_headers, services):
     h = user_headers()
     for track in (KOLAVERI, TUM_HI_HO, KESARIYA):
         client.put(f"/api/v1/library/{track}", headers=h)
@@ -95,8 +95,8 @@ def _job(user_id: str, track_id: str, status: str, created_at: float):
     """A conversion job record for a catalog track, written straight into the jobs table."""
     import secrets
 
-    from melody.adapters.dynamodb.jobs import DynamoJobStore
-    from melody.jobs.models import Job
+    from melody.conversions.dynamodb import DynamoJobStore
+    from melody.conversions.models import Job
 
     job = Job(
         job_id="job_" + secrets.token_hex(10),
@@ -113,12 +113,12 @@ def _job(user_id: str, track_id: str, status: str, created_at: float):
     return job.job_id
 
 
-def test_items_and_track_details_link_only_the_callers_newest_job(client, user_headers, container):
+def test_items_and_track_details_link_only_the_callers_newest_job(client, user_headers, services):
     import uuid
 
-    from melody.adapters.dynamodb.jobs import bind_job_models
+    from melody.conversions.dynamodb import bind_job_models
 
-    bind_job_models(container.settings)
+    bind_job_models(services.settings)
     owner_id, other_id = ("usr_" + uuid.uuid4().hex[:24] for _ in range(2))
     owner, other, third = user_headers(owner_id), user_headers(other_id), user_headers()
     _job(owner_id, KESARIYA, "failed", 1000.0)
@@ -140,9 +140,8 @@ def test_items_and_track_details_link_only_the_callers_newest_job(client, user_h
     assert linked(other) == ({KESARIYA: ("completed", theirs), BANDHU: ("none", None)}, ("completed", theirs))
     assert linked(third) == ({KESARIYA: ("none", None), BANDHU: ("none", None)}, ("none", None))
     # The id alone opens nothing: another user's job stays "not found".
-    from melody.jobs.container import JobsServices
 
-    client.app.state.jobs_services = JobsServices(container.settings, workflow=object())
+    services.use_workflow(object())
     assert client.get(f"/api/v1/audio/conversion-status/{newest}", headers=owner).json()["status"] == "processing"
     assert client.get(f"/api/v1/audio/conversion-status/{newest}", headers=other).status_code == 404
     assert client.get(f"/api/v1/audio/conversion-status/{theirs}", headers=owner).status_code == 404

@@ -106,16 +106,16 @@ def test_plays_feed_trending(client, headers):
 
 
 
-def test_paging_never_hands_out_an_offset_it_would_refuse(client, headers, container, monkeypatch):
+def test_paging_never_hands_out_an_offset_it_would_refuse(client, headers, services, monkeypatch):
     from melody.catalog.models import SearchPage
 
-    real = container.music.search.search
+    real = services.search.search
 
     def deep(query, *, language, limit, offset, source):
         page = real(query, language=language, limit=limit, offset=0, source=source)
         return SearchPage(hits=page.hits, next_offset=offset + limit, sources=page.sources)  # "more after this"
 
-    monkeypatch.setattr(container.music.search, "search", deep)
+    monkeypatch.setattr(services.search, "search", deep)
     assert search(client, headers, q="tum", offset="480", limit="20").json()["next_offset"] == 500
     assert search(client, headers, q="tum", offset="490", limit="20").json()["next_offset"] is None
     assert search(client, headers, q="tum", offset="500").status_code == 200

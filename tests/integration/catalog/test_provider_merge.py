@@ -11,7 +11,6 @@ import uuid
 import httpx
 import pytest
 
-
 from melody.catalog.models import SongIn
 
 from .conftest import own_catalog
@@ -94,7 +93,7 @@ def test_a_new_song_is_upserted_once(client, headers, providers, seeded_catalog,
 
 
 def test_hit_without_duration_merges_with_the_most_popular_candidate(client, headers, providers, seeded_catalog):
-    from melody.adapters.providers.lastfm import LastFmProvider
+    from melody.catalog.providers.lastfm import LastFmProvider
 
     if not seeded_catalog.exists(TUM_HI_HO):
         pytest.skip("the seed catalogue lacks तुम ही हो")
@@ -116,7 +115,7 @@ def test_hit_without_duration_merges_with_the_most_popular_candidate(client, hea
 
 def test_hits_keep_the_language_the_provider_gives_not_the_filter(client, headers, providers, seeded_catalog,
                                                                    catalog_executor):
-    from melody.adapters.providers.spotify import SpotifyProvider
+    from melody.catalog.providers.spotify import SpotifyProvider
 
     title = "Velvet Harbour " + uuid.uuid4().hex[:4]
     track = {"name": title, "id": "sp" + uuid.uuid4().hex[:8], "duration_ms": 187000, "artists": [{"name": "Kite Parade"}],

@@ -16,7 +16,7 @@ HITS = [{"title": "Kesariya", "artists": ["Arijit Singh"], "duration_s": 268, "l
 
 @pytest.fixture()
 def cache(dev_settings):
-    from melody.adapters.providers.cache import DynamoSearchCache, bind_search_cache_model
+    from melody.catalog.providers.cache import DynamoSearchCache, bind_search_cache_model
 
     bind_search_cache_model(dev_settings)
     return DynamoSearchCache()
@@ -51,7 +51,7 @@ def test_an_expired_item_is_not_returned_before_dynamodb_deletes_it(cache, dynam
     # The item is still in the table (DynamoDB deletes expired items lazily, up to days later) ...
     item = dynamodb.get_item(TableName=dev_settings.search_cache_table, Key={"cache_key": {"S": k}})["Item"]
     # ... and carries its expiry as epoch seconds in the table's TTL attribute.
-    from melody.resources import TABLES
+    from melody.core.resources import TABLES
 
     ttl_attr = next(t.ttl_attribute for t in TABLES if t.settings_field == "search_cache_table")
     assert int(item[ttl_attr]["N"]) == int(now + 60)
@@ -62,8 +62,8 @@ def test_an_expired_item_is_not_returned_before_dynamodb_deletes_it(cache, dynam
 
 
 def test_the_cache_table_expires_items_on_the_models_ttl_attribute(dynamodb, dev_settings):
-    from melody.adapters.providers.cache import SearchCacheModel
-    from melody.resources import TABLES
+    from melody.catalog.providers.cache import SearchCacheModel
+    from melody.core.resources import TABLES
 
     spec = next(t for t in TABLES if t.settings_field == "search_cache_table")
     assert spec.partition_key.name == "cache_key" and spec.ttl_attribute

@@ -6,9 +6,7 @@ songs that share a word, and they must not reach other tests' searches.
 
 from __future__ import annotations
 
-
 import pytest
-
 
 from melody.catalog.models import SongIn
 from melody.catalog.search import RECALL_CAP, search_catalog
@@ -28,8 +26,8 @@ catalog_schema, catalog_executor = own_catalog("test_deep_", seeded=False)
 
 @pytest.fixture(scope="module")
 def seeded_catalog(catalog_executor):
-    from melody.adapters.catalog.loader import ensure_catalog
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres.loader import ensure_catalog
+    from melody.catalog.postgres.repository import CatalogRepository
 
     ensure_catalog(catalog_executor, seed_file())
     repo = CatalogRepository(catalog_executor)

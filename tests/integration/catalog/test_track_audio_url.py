@@ -26,20 +26,20 @@ KESARIYA = "trk_bb8536fa586a"  # an audio_assets row whose key is outside the ca
 
 @pytest.fixture(scope="module", name="seeded_catalog")
 def _seeded(catalog_executor):
-    from melody.adapters.catalog.loader import ensure_catalog
-    from melody.adapters.catalog.repository import CatalogRepository
+    from melody.catalog.postgres.loader import ensure_catalog
+    from melody.catalog.postgres.repository import CatalogRepository
 
     ensure_catalog(catalog_executor, FIXTURE)
     return CatalogRepository(catalog_executor)
 
 
 @pytest.fixture()
-def original(container, seeded_catalog):
+def original(services, seeded_catalog):
     """TUM_HI_HO's original in the media bucket, registered in ``audio_assets``; the bytes."""
     body = song_wav(2, seed=5)
     key = f"catalog/{TUM_HI_HO}/original.wav"
-    s3 = container.music.storage._client
-    bucket = container.settings.media_bucket
+    s3 = services.storage._client
+    bucket = services.settings.media_bucket
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="audio/wav")
     seeded_catalog.set_audio_asset(TUM_HI_HO, key, fmt="wav")
     yield body
@@ -47,12 +47,12 @@ def original(container, seeded_catalog):
     s3.delete_object(Bucket=bucket, Key=key)
 
 
-def test_a_track_with_audio_gets_a_presigned_url_that_downloads_it(client, user_headers, container, original):
+def test_a_track_with_audio_gets_a_presigned_url_that_downloads_it(client, user_headers, services, original):
     body = client.get(f"/api/v1/music/track/{TUM_HI_HO}", headers=user_headers()).json()
     assert body["has_audio"] is True and body["audio_url"]
     url = body["audio_url"]
     query = parse_qs(urlsplit(url).query)
-    assert query["X-Amz-Expires"] == [str(container.settings.media_url_expires_s)]  # the jobs' media expiry
+    assert query["X-Amz-Expires"] == [str(services.settings.media_url_expires_s)]  # the jobs' media expiry
     assert urlsplit(url).path.endswith(f"/catalog/{TUM_HI_HO}/original.wav")
 
     download = httpx.get(url, timeout=10)
@@ -96,13 +96,13 @@ def test_a_key_outside_the_catalog_prefix_is_never_presigned(client, user_header
             seeded_catalog.db.execute("DELETE FROM audio_assets WHERE track_id = :t", {"t": KESARIYA})
 
 
-def test_urls_go_through_the_public_endpoint_when_one_is_set(container, original):
+def test_urls_go_through_the_public_endpoint_when_one_is_set(services, original):
     """Locally browsers reach S3 through the dev stack's /local-s3 gateway: the catalog signs for it too."""
-    from melody.wiring import MusicServices
+    from melody.core.services import Services
 
     public = "http://127.0.0.1:8000/local-s3"
-    settings = container.settings.model_copy(update={"s3_public_endpoint_url": public, "media_url_expires_s": 120})
-    music = MusicServices(settings, executor=container.music.executor)
+    settings = services.settings.model_copy(update={"s3_public_endpoint_url": public, "media_url_expires_s": 120})
+    music = Services(settings, executor=services.executor)
     url = music.audio_url(TUM_HI_HO, title="तुम ही हो")
     assert url and url.startswith(f"{public}/{settings.media_bucket}/catalog/{TUM_HI_HO}/original.wav?")
     assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == ["120"]
@@ -110,7 +110,7 @@ def test_urls_go_through_the_public_endpoint_when_one_is_set(container, original
 
 
 def test_catalog_settings_read_the_jobs_media_url_settings(monkeypatch):
-    from melody.settings import CatalogSettings, PipelineSettings
+    from melody.core.settings import CatalogSettings, PipelineSettings
 
     monkeypatch.setenv("MELODY_MEDIA_URL_EXPIRES_S", "600")
     monkeypatch.setenv("MELODY_S3_PUBLIC_ENDPOINT_URL", "http://127.0.0.1:1/local-s3")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from melody.api.client_address import client_address
+from melody.auth.client_address import client_address
 
 SECRET = "s3cr3t-from-cloudfront"
 EDGE = "130.176.1.10"  # a CloudFront edge server: what API Gateway reports as sourceIp

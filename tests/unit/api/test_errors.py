@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from melody.api.app import create_app
-from melody.errors import RateLimited
+from melody.core.errors import RateLimited
 
 router = APIRouter()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 
-from melody.adapters.catalog.connect import catalog_executor
-from melody.adapters.catalog.executor import DataApiExecutor
-from melody.adapters.health import check_catalog
-from melody.settings import SystemSettings
+from melody.core.settings import SystemSettings
+from melody.core.sql.connect import catalog_executor
+from melody.core.sql.executor import DataApiExecutor
+from melody.system.health import check_catalog
 
 ARN = "arn:aws:rds:ap-south-1:123456789012:cluster:melody-catalog"
 SECRET = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:melody-catalog-abc123"
@@ -48,7 +48,7 @@ def test_no_catalog_configured():
 
 
 def test_the_public_health_route_probes_at_most_once_per_interval(monkeypatch):
-    from melody.adapters import health
+    from melody.system import health
 
     calls = []
     monkeypatch.setattr(health, "_probe", lambda settings: calls.append(1) or {"x": health.DependencyState(status="ok")})

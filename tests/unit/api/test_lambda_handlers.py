@@ -52,7 +52,7 @@ def test_users_function_refuses_a_missing_token(lambda_env):
     assert json.loads(response["body"])["error"]["code"] == "missing_token"
 
 
-@pytest.mark.parametrize("area", ["auth", "users", "system", "search", "library", "audio"])
+@pytest.mark.parametrize("area", ["auth", "users", "system", "catalog", "library", "conversions"])
 def test_every_api_function_imports_without_heavy_audio_code(lambda_env, area):
     import subprocess
     import sys

@@ -11,18 +11,19 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from melody.adapters.jwks import RemoteJwks
-from melody.adapters.sms import SmsDeliveryFailed
 from melody.api.apps import full_app
+from melody.api.error_shape import ErrorOut
 from melody.api.openapi_docs import error_responses
-from melody.api.schemas import ErrorOut
-from melody.cli import openapi_document
-from melody.domain.keys import KeyMaterial, generate_key_material_json
-from melody.domain.otp import OtpPolicy, OtpService
-from melody.domain.tokens import AccessTokenVerifier, TokenService
-from melody.domain.users import UserService
-from melody.jobs.service import JobService
+from melody.auth.jwks import RemoteJwks
+from melody.auth.keys import KeyMaterial, generate_key_material_json
+from melody.auth.otp import OtpPolicy, OtpService
+from melody.auth.sms import SmsDeliveryFailed
+from melody.auth.tokens import TokenService
+from melody.auth.verify import AccessTokenVerifier
+from melody.conversions.service import JobService
 from melody.library.service import LibraryService
+from melody.users.service import UserService
+from melody_dev.cli import openapi_document
 from tests.unit.auth.fakes import FakeClock, MemoryChallenges, MemoryLimiter, MemoryTokens, MemoryUsers
 
 try:
@@ -169,7 +170,7 @@ def world():
                           refresh_ttl_s=3600)
     jobs = JobService(NoJobs(), None, None, None, clock, uploads_bucket="uploads", media_bucket="media",
                       max_upload_bytes=1 << 20, upload_url_expires_s=60, media_url_expires_s=60)
-    container = SimpleNamespace(
+    services = SimpleNamespace(
         settings=None,
         clock=clock,
         otp=OtpService(MemoryChallenges(), MemoryLimiter(), sender, clock, hmac_key=KEYS.hmac_key,
@@ -178,11 +179,12 @@ def world():
         users=UserService(MemoryUsers(), clock, hmac_key=KEYS.hmac_key),
         verifier=AccessTokenVerifier(KEYS, issuer=ISSUER, audience=AUDIENCE),
         # A library whose catalog has no tracks; no search service: a search fails unexpectedly (500).
-        music=SimpleNamespace(library=LibraryService(None, SimpleNamespace(exists=lambda track_id: False), clock)),
-        jobs_services=SimpleNamespace(jobs=jobs),
+        library=LibraryService(None, SimpleNamespace(exists=lambda track_id: False), clock),
+        jobs=jobs,
+        origin_verify_secret=lambda: None,
     )
-    client = TestClient(full_app(container), raise_server_exceptions=False)
-    return SimpleNamespace(client=client, container=container, sender=sender, token=tokens.issue("usr_nobody").access_token)
+    client = TestClient(full_app(services), raise_server_exceptions=False)
+    return SimpleNamespace(client=client, services=services, sender=sender, token=tokens.issue("usr_nobody").access_token)
 
 
 def check_documented(response: httpx.Response, path: str, method: str, code: str) -> None:
@@ -274,7 +276,7 @@ def test_503_sms_down_and_token_keys_unreachable(world):
     world.sender.down = True
     check_documented(request_otp(world.client, "98765 00004"), "/api/v1/auth/request-otp", "post", "sms_unavailable")
     down = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
-    world.container.verifier = AccessTokenVerifier(
+    world.services.verifier = AccessTokenVerifier(
         RemoteJwks("https://issuer.test/.well-known/jwks.json", client=down), issuer=ISSUER, audience=AUDIENCE
     )
     check_documented(world.client.get("/api/v1/users/me", headers=bearer(world.token)), "/api/v1/users/me", "get",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import threading
 
-from melody.domain import rate_limit
-from melody.domain.models import OtpChallenge, RefreshTokenRecord, User
+from melody.auth import rate_limit
+from melody.auth.models import OtpChallenge, RefreshTokenRecord
+from melody.users.models import User
 
 
 class FakeClock:

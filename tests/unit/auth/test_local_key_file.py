@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import stat
 
-from melody.adapters.keys import ensure_local_key_file
-from melody.domain.keys import KeyMaterial
+from melody.auth.key_file import ensure_local_key_file
+from melody.auth.keys import KeyMaterial
 from tests.support.keys import ec_key_document
 
 

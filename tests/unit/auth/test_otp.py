@@ -4,8 +4,8 @@ import collections
 
 import pytest
 
-from melody.domain.otp import OtpPolicy, OtpService, code_mac, generate_code
-from melody.errors import Gone, InvalidInput, NotFound, RateLimited, Unauthorized
+from melody.auth.otp import OtpPolicy, OtpService, code_mac, generate_code
+from melody.core.errors import Gone, InvalidInput, NotFound, RateLimited, Unauthorized
 from tests.unit.auth.fakes import FakeClock, MemoryChallenges, MemoryLimiter, RecordingSender
 
 KEY = b"k" * 32

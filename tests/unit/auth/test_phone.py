@@ -1,7 +1,7 @@
 import pytest
 
-from melody.domain.phone import mask_phone, normalise_phone
-from melody.errors import InvalidInput
+from melody.auth.phone import mask_phone, normalise_phone
+from melody.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from melody.domain import rate_limit
-from melody.domain.otp import RateLimited
+from melody.auth import rate_limit
+from melody.auth.otp import RateLimited
 from tests.unit.auth.fakes import MemoryLimiter
 from tests.unit.auth.test_otp import make_service
 

@@ -8,10 +8,11 @@ import httpx
 import jwt
 import pytest
 
-from melody.adapters.jwks import RemoteJwks, parse_jwks
-from melody.domain.keys import KeyMaterial, generate_key_material_json
-from melody.domain.tokens import AccessTokenVerifier, TokenService
-from melody.errors import ServiceUnavailable, Unauthorized
+from melody.auth.jwks import RemoteJwks, parse_jwks
+from melody.auth.keys import KeyMaterial, generate_key_material_json
+from melody.auth.tokens import TokenService
+from melody.auth.verify import AccessTokenVerifier
+from melody.core.errors import ServiceUnavailable, Unauthorized
 from tests.unit.auth.fakes import FakeClock, MemoryTokens
 
 URL = "https://issuer.example/.well-known/jwks.json"
@@ -108,10 +109,10 @@ def test_the_algorithm_comes_from_the_key_type_never_the_jwk_or_token():
 
 
 def test_a_verify_only_container_uses_the_jwks_and_cannot_log_anyone_in(tmp_path):
-    from melody.settings import TokenSettings
-    from melody.wiring import TokenContainer
+    from melody.core.services import Services
+    from melody.core.settings import TokenSettings
 
-    container = TokenContainer(TokenSettings(_env_file=None, jwks_url=URL, stage="test"))
+    container = Services(TokenSettings(_env_file=None, jwks_url=URL, stage="test"))
     assert isinstance(container.verification_keys, RemoteJwks)
     with pytest.raises(RuntimeError):
         container.users.login("+919876543210")  # no HMAC key here: user ids are derived by auth only

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from moto import mock_aws
 
-from melody.adapters.sms import ConsoleSmsSender, Msg91SmsSender, SmsDeliveryFailed, SnsSmsSender
+from melody.auth.sms import ConsoleSmsSender, Msg91SmsSender, SmsDeliveryFailed, SnsSmsSender
 
 
 def test_console_sender_prints_one_line_in_dev():

@@ -3,9 +3,10 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from melody.domain.keys import KeyMaterial, generate_key_material_json, upgrade_key_material_json
-from melody.domain.tokens import AccessTokenVerifier, TokenService
-from melody.errors import Unauthorized
+from melody.auth.keys import KeyMaterial, generate_key_material_json, upgrade_key_material_json
+from melody.auth.tokens import TokenService
+from melody.auth.verify import AccessTokenVerifier
+from melody.core.errors import Unauthorized
 from tests.support.keys import ec_key_document
 from tests.unit.auth.fakes import FakeClock, MemoryTokens
 

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from melody.adapters.catalog.executor import DataApiExecutor, data_api_parameter, to_pyformat
-from melody.adapters.catalog.migrations import available_migrations
+from melody.catalog.postgres.migrations import available_migrations
+from melody.core.sql.executor import DataApiExecutor, data_api_parameter, to_pyformat
 
 ARN = "arn:aws:rds:ap-south-1:123456789012:cluster:melody-catalog"
 SECRET = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:melody-catalog-abc123"
@@ -131,8 +131,8 @@ def test_migrations_import_no_repository_and_key_post_steps_by_version():
     import subprocess
     import sys
 
-    code = ("import sys, melody.adapters.catalog.migrations as m; "
-            "assert 'melody.adapters.catalog.repository' not in sys.modules, 'eager import'; "
+    code = ("import sys, melody.catalog.postgres.migrations as m; "
+            "assert 'melody.catalog.postgres.repository' not in sys.modules, 'eager import'; "
             "assert 'anyascii' not in sys.modules; print(sorted(m.POST_STEPS))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[3]"

@@ -12,13 +12,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from melody.adapters.providers import build_providers
-from melody.adapters.providers.base import MAX_RETRY_AFTER_S, retry_after
-from melody.adapters.providers.spotify import SpotifyProvider
-from melody.adapters.providers.youtube import YouTubeProvider
+from melody.catalog.providers import build_providers
+from melody.catalog.providers.base import MAX_RETRY_AFTER_S, retry_after
+from melody.catalog.providers.spotify import SpotifyProvider
+from melody.catalog.providers.youtube import YouTubeProvider
 from melody.catalog.service import MusicSearchService, ProviderFailure
-from melody.settings import CatalogSettings
-
+from melody.core.settings import CatalogSettings
 from tests.unit.catalog.test_providers import LASTFM_SEARCH, YT_SEARCH, YT_VIDEOS, FakeCatalog
 
 

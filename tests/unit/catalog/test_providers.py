@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from melody.adapters.providers import build_providers
-from melody.adapters.providers.base import iso8601_seconds
-from melody.adapters.providers.lastfm import LastFmProvider
-from melody.adapters.providers.spotify import SpotifyProvider
-from melody.adapters.providers.youtube import YouTubeProvider
 from melody.catalog.models import SongIn
+from melody.catalog.providers import build_providers
+from melody.catalog.providers.base import iso8601_seconds
+from melody.catalog.providers.lastfm import LastFmProvider
+from melody.catalog.providers.spotify import SpotifyProvider
+from melody.catalog.providers.youtube import YouTubeProvider
 from melody.catalog.service import MusicSearchService, ProviderFailure
 
 SPOTIFY_SEARCH = {

@@ -1,6 +1,6 @@
 import json
 
-from melody.jobs.steps import failure_reason
+from melody.conversions.steps import failure_reason
 
 
 def lambda_cause(error_type: str, message: str) -> str:

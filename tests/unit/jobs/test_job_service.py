@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from melody.errors import InvalidInput, NotFound
-from melody.jobs.models import Job
-from melody.jobs.service import JobService, decode_cursor, encode_cursor, safe_filename
+from melody.conversions.models import Job
+from melody.conversions.service import JobService, decode_cursor, encode_cursor, safe_filename
+from melody.core.errors import InvalidInput, NotFound
 from tests.unit.auth.fakes import FakeClock
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from melody.jobs.steps import AudioRejected, PipelineSteps, _duration_s
+from melody.conversions.steps import AudioRejected, PipelineSteps, _duration_s
 from tests.support.songs import song_wav
 from tests.unit.auth.fakes import FakeClock
 
@@ -212,10 +212,10 @@ def emf_records(text: str) -> list[dict]:
 
 @pytest.mark.parametrize(("error", "kind"), [*((e, "input") for e in INPUT_ERRORS), *((e, "system") for e in SYSTEM_ERRORS)])
 def test_mark_failed_emits_the_failure_kind(tmp_path, capsys, error, kind):
-    from melody.jobs.container import FAILURE_METRIC, _emit_failure_metric
-    from melody.observability import metrics
+    from melody.conversions.metrics import FAILURE_METRIC, emit_failure_metric
+    from melody.core.observability import metrics
 
-    steps, jobs, _ = make_steps(tmp_path, on_failure=_emit_failure_metric)
+    steps, jobs, _ = make_steps(tmp_path, on_failure=emit_failure_metric)
     capsys.readouterr()
     out = steps.mark_failed(state(error=error))
     assert out["kind"] == kind
@@ -232,7 +232,7 @@ def test_mark_failed_emits_the_failure_kind(tmp_path, capsys, error, kind):
 
 
 def test_failure_kinds():
-    from melody.jobs.steps import failure_kind
+    from melody.conversions.steps import failure_kind
 
     assert {failure_kind(c) for c in ("not_audio", "corrupt_audio", "too_long", "silent_audio", "empty_audio")} == {"input"}
     assert failure_kind("file_too_large") == "input"
@@ -241,11 +241,12 @@ def test_failure_kinds():
 
 
 def test_the_pipeline_steps_are_wired_to_the_failure_metric():
-    from melody.jobs.container import JobsServices, _emit_failure_metric
-    from melody.settings import PipelineSettings
+    from melody.conversions.metrics import emit_failure_metric
+    from melody.core.services import Services
+    from melody.core.settings import PipelineSettings
 
-    steps = JobsServices(PipelineSettings(max_duration_s=123)).steps
-    assert steps._on_failure is _emit_failure_metric
+    steps = Services(PipelineSettings(max_duration_s=123)).steps
+    assert steps._on_failure is emit_failure_metric
     assert steps._max_duration_s == 123
 
 
@@ -253,7 +254,7 @@ def test_the_pipeline_steps_are_wired_to_the_failure_metric():
 
 
 def test_every_step_reports_its_outcome_and_duration_reuse_included(tmp_path):
-    from melody.jobs.models import AudioResult
+    from melody.conversions.models import AudioResult
 
     seen: list[tuple[str, str]] = []
     steps, _, _ = make_steps(tmp_path, on_step=lambda step, outcome, seconds: seen.append((step, outcome)))
@@ -268,11 +269,11 @@ def test_every_step_reports_its_outcome_and_duration_reuse_included(tmp_path):
 
 
 def test_step_metrics_are_powertools_metrics():
-    from melody.jobs.container import _emit_step_metric
-    from melody.observability import metrics
+    from melody.conversions.metrics import emit_step_metric
+    from melody.core.observability import metrics
 
     metrics.clear_metrics()
-    _emit_step_metric("separate", "succeeded", 2.5)
+    emit_step_metric("separate", "succeeded", 2.5)
     names = set(metrics.metric_set)
     metrics.clear_metrics()
     assert names == {"Step_separate_succeeded", "Step_separate_Duration"}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
-from melody.adapters.s3 import S3Storage
-from melody.local.s3_gateway import verify_presigned_get
-from melody.local.s3_policy import PolicyViolation, check_post
+from melody.core.s3 import S3Storage
+from melody_dev.local.s3_gateway import verify_presigned_get
+from melody_dev.local.s3_policy import PolicyViolation, check_post
 
 ENDPOINT = "http://127.0.0.1:4566"
 
@@ -18,7 +17,7 @@ ENDPOINT = "http://127.0.0.1:4566"
 def storage(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    from melody.adapters.s3 import s3_client
+    from melody.core.s3 import s3_client
 
     return S3Storage(s3_client("ap-south-1", ENDPOINT), public_endpoint_url="http://app/local-s3", endpoint_url=ENDPOINT)
 
@@ -78,7 +77,7 @@ def test_extra_fields_and_bad_signatures_are_refused(storage):
 
 
 def test_expired_policy_is_refused(storage):
-    later = datetime.now(timezone.utc) + timedelta(minutes=5)
+    later = datetime.now(UTC) + timedelta(minutes=5)
     with pytest.raises(PolicyViolation) as exc:
         check_post("uploads", signed_form(storage), 10, secret_key="testing", now=later)
     assert "expired" in exc.value.message
@@ -102,7 +101,7 @@ def test_presigned_get_verifies_and_rejects_tampering(storage):
         verify_presigned_get(f"{ENDPOINT}/media/stems/abc/dsp/vocals.m4a", {**params, "response-content-disposition": "x"})
     with pytest.raises(PolicyViolation) as exc:
         verify_presigned_get(
-            f"{ENDPOINT}/media/stems/abc/dsp/vocals.m4a", dict(params), now=datetime.now(timezone.utc) + timedelta(minutes=2)
+            f"{ENDPOINT}/media/stems/abc/dsp/vocals.m4a", dict(params), now=datetime.now(UTC) + timedelta(minutes=2)
         )
     assert "expired" in exc.value.message
     with pytest.raises(PolicyViolation):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-
-from melody.workflow import LAMBDA_INVOKE, StateMachine
+from melody_dev.workflow import LAMBDA_INVOKE, StateMachine
 
 
 def machine(states, resources=None, start=None, **kw):
@@ -81,7 +80,7 @@ def test_pass_result_and_parameters():
 
 
 def test_context_object():
-    clock = lambda: datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)  # noqa: E731
+    clock = lambda: datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)  # noqa: E731
     states = {
         "P": {
             "Type": "Pass",

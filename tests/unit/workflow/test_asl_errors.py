@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-
-from melody.workflow import LAMBDA_INVOKE, StateMachine, StatesError
+from melody_dev.workflow import LAMBDA_INVOKE, StateMachine, StatesError
 
 
 class AudioError(Exception):

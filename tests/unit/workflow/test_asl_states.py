@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from melody.workflow import StateMachine
+from melody_dev.workflow import StateMachine
 
 
 class AudioError(Exception):
@@ -124,7 +124,7 @@ def test_choice_missing_variable_is_runtime_error():
 
 def test_wait_seconds_and_paths_use_injected_sleep():
     sleeps = []
-    now = datetime(2025, 1, 1, 0, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 0, 0, 0, tzinfo=UTC)
     states = {
         "W1": {"Type": "Wait", "Seconds": 5, "Next": "W2"},
         "W2": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "W3"},

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from melody.workflow import DefinitionError, StateMachine, load_definition, substitute, validate_definition
+from melody_dev.workflow import DefinitionError, StateMachine, load_definition, substitute, validate_definition
 
 
 def problems(definition) -> str:

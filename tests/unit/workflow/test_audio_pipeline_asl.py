@@ -6,8 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-
-from melody.workflow import LocalStepFunctions, StateMachine, load_definition
+from melody_dev.workflow import LocalStepFunctions, StateMachine, load_definition
 
 ROOT = Path(__file__).resolve().parents[3]
 ASL = ROOT / "statemachines" / "audio_pipeline.asl.json"

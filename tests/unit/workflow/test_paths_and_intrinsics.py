@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from melody.workflow.errors import StatesError
-from melody.workflow.intrinsics import IntrinsicSyntaxError, evaluate_intrinsic, parse_intrinsic
-from melody.workflow.paths import PathNotFound, PathSetError, PathSyntaxError, parse_path, parse_reference_path
+from melody_dev.workflow.errors import StatesError
+from melody_dev.workflow.intrinsics import IntrinsicSyntaxError, evaluate_intrinsic, parse_intrinsic
+from melody_dev.workflow.paths import PathNotFound, PathSetError, PathSyntaxError, parse_path, parse_reference_path
 
 DOC = {
     "a": {"b": [{"c": 1, "d": "x"}, {"c": 2}], "name with space": 7},

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from melody.workflow import (
+from melody_dev.workflow import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidName,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._dsp import resample
-from ..audio import Audio
 from . import energy as _energy
 from . import key as _key
 from . import loudness as _loudness
@@ -15,6 +15,9 @@ from . import tempo as _tempo
 from .key import KeyResult, camelot, open_key
 from .loudness import LoudnessResult
 from .tempo import TempoResult
+
+if TYPE_CHECKING:
+    from ..audio import Audio
 
 ANALYSIS_RATE = 11025
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import errors
-from ..audio import Audio, Stems
 from ..errors import AudioError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..audio import Audio, Stems
 
 
 @runtime_checkable

@@ -9,10 +9,13 @@ that integration is written, any use raises ``AudioError("engine_unavailable", .
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from .. import errors
-from ..audio import Audio, Stems
 from ..errors import AudioError
+
+if TYPE_CHECKING:
+    from ..audio import Audio, Stems
 
 
 class DemucsEngine:

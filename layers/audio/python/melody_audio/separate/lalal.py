@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
@@ -25,6 +25,9 @@ import numpy as np
 from .. import errors
 from ..audio import Audio, Stems
 from ..errors import AudioError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 
@@ -10,13 +10,18 @@ from melody import __version__
 from melody.api.errors import install_error_handlers
 from melody.api.openapi_docs import DEFAULT
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from melody.core.services import Services
+
 API_PREFIX = "/api/v1"
 
 
-def create_app(container: object | None, routers: Iterable[APIRouter], *, root_routers: Iterable[APIRouter] = ()) -> FastAPI:
+def create_app(services: Services | None, routers: Iterable[APIRouter], *, root_routers: Iterable[APIRouter] = ()) -> FastAPI:
     """An app serving ``routers`` under ``/api/v1`` (and ``root_routers`` at ``/``).
 
-    ``container`` holds the settings and the wired services; it is read by the dependencies in
+    ``services`` holds the settings and the wired services; it is read by the dependencies in
     :mod:`melody.api.deps`. It may be ``None`` only to render the OpenAPI document.
     """
     app = FastAPI(
@@ -27,7 +32,7 @@ def create_app(container: object | None, routers: Iterable[APIRouter], *, root_r
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.container = container
+    app.state.services = services
     install_error_handlers(app)
     # Every operation documents the error shape for an unexpected failure (`default`); the
     # statuses a route can really return are on its own decorator (see melody.api.openapi_docs).

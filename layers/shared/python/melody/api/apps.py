@@ -1,55 +1,83 @@
-"""Which routers each deployed function serves; the local stack serves them all in one app.
+"""The one aggregator: which feature routers each deployed function serves.
 
-Routers are imported inside each factory so that a function loads only its own area's code
-(cold start: the auth function never imports the search or audio modules).
+Each factory imports only its own feature's router, so a function loads only its area's code
+(cold start: the users function never imports the auth, catalog or conversions modules). The
+local stack serves :func:`full_app`, which is also the source of the committed ``openapi.json``.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from melody.api.app import create_app
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def auth_app(container: object | None) -> FastAPI:
-    from melody.api.routers import auth, wellknown
+    from fastapi import FastAPI
 
-    return create_app(container, [auth.router], root_routers=[wellknown.router])
+    from melody.core.services import Services
 
-
-def users_app(container: object | None) -> FastAPI:
-    from melody.api.routers import users
-
-    return create_app(container, [users.router])
+__all__ = ["FUNCTION_APPS", "full_app"]
 
 
-def system_app(container: object | None) -> FastAPI:
-    from melody.api.routers import system
+def auth_app(services: Services | None) -> FastAPI:
+    from melody.auth import router, wellknown
 
-    return create_app(container, [system.router])
-
-
-def search_app(container: object | None) -> FastAPI:
-    from melody.api.routers import music
-
-    return create_app(container, [music.router])
+    return create_app(services, [router.router], root_routers=[wellknown.router])
 
 
-def library_app(container: object | None) -> FastAPI:
-    from melody.api.routers import library
+def users_app(services: Services | None) -> FastAPI:
+    from melody.users import router
 
-    return create_app(container, [library.router])
-
-
-def audio_app(container: object | None) -> FastAPI:
-    from melody.api.routers import audio
-
-    return create_app(container, [audio.router])
+    return create_app(services, [router.router])
 
 
-def full_app(container: object | None) -> FastAPI:
+def system_app(services: Services | None) -> FastAPI:
+    from melody.system import router
+
+    return create_app(services, [router.router])
+
+
+def catalog_app(services: Services | None) -> FastAPI:
+    from melody.catalog import router
+
+    return create_app(services, [router.router])
+
+
+def library_app(services: Services | None) -> FastAPI:
+    from melody.library import router
+
+    return create_app(services, [router.router])
+
+
+def conversions_app(services: Services | None) -> FastAPI:
+    from melody.conversions import router
+
+    return create_app(services, [router.router])
+
+
+# The API functions by name: ``functions/<name>/handler.py`` serves ``FUNCTION_APPS[name]`` and CDK
+# routes exactly that app's routes to it (tests/infra/test_route_drift.py holds both to it).
+FUNCTION_APPS: dict[str, Callable[[Services | None], FastAPI]] = {
+    "auth": auth_app,
+    "users": users_app,
+    "system": system_app,
+    "catalog": catalog_app,
+    "library": library_app,
+    "conversions": conversions_app,
+}
+
+
+def full_app(services: Services | None) -> FastAPI:
     """Every router: the local stack's app and the source of the committed ``openapi.json``."""
-    from melody.api.routers import audio, auth, library, music, system, users, wellknown
+    from melody.auth import router as auth
+    from melody.auth import wellknown
+    from melody.catalog import router as catalog
+    from melody.conversions import router as conversions
+    from melody.library import router as library
+    from melody.system import router as system
+    from melody.users import router as users
 
-    routers = [system.router, auth.router, users.router, music.router, library.router, audio.router]
-    return create_app(container, routers, root_routers=[wellknown.router])
+    routers = [system.router, auth.router, users.router, catalog.router, library.router, conversions.router]
+    return create_app(services, routers, root_routers=[wellknown.router])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from typing import TYPE_CHECKING
+
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from melody.errors import AppError
-from melody.observability import logger
+from melody.core.errors import AppError
+from melody.core.observability import logger
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
 
 _HTTP_CODES = {
     401: "unauthorized",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from fastapi import FastAPI
 from mangum import Mangum
 
-from melody.observability import logger, metrics, tracer
+from melody.core.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fastapi import FastAPI
 
 
 def lambda_handler_for(app: FastAPI) -> Callable[[dict, Any], dict]:

@@ -1,7 +1,7 @@
 """How error responses appear in the OpenAPI document, in one place.
 
 Every failure is rendered by :mod:`melody.api.errors` as ``{"error": {"code", "message", "details"}}``
-(:class:`~melody.api.schemas.ErrorOut`); routes list the statuses they can really return with
+(:class:`~melody.auth.schemas.ErrorOut`); routes list the statuses they can really return with
 ``responses=error_responses(401, 404, ...)`` and the app adds a ``default`` response (an unexpected
 failure, 500) to every operation. Declaring ``default`` also keeps FastAPI from adding its own 422
 (``HTTPValidationError``, a shape this API never returns): a route whose input can fail validation
@@ -10,10 +10,12 @@ declares 422 itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from melody.api.schemas import ErrorOut
+from melody.api.error_shape import ErrorOut
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DESCRIPTIONS: dict[int | str, str] = {
     401: "Not signed in: the access token is missing (`missing_token`), not valid (`invalid_token`) or expired "

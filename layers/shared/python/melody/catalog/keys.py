@@ -175,7 +175,7 @@ def _brahmic_word(word: str, *, medial: bool = False) -> str:
 _WORD_SPLIT = re.compile(r"(\s+)")
 
 
-def _has_brahmic(text: str) -> bool:
+def has_brahmic(text: str) -> bool:
     return any(_brahmic_block(ch) for ch in text)
 
 
@@ -185,9 +185,9 @@ def to_latin(text: str, *, medial_schwa: bool = False) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text)
-    if _has_brahmic(text):
+    if has_brahmic(text):
         text = "".join(
-            _brahmic_word(part, medial=medial_schwa) if _has_brahmic(part) else part for part in _WORD_SPLIT.split(text)
+            _brahmic_word(part, medial=medial_schwa) if has_brahmic(part) else part for part in _WORD_SPLIT.split(text)
         )
     latin = anyascii(text)
     # Latin with accents, CJK, Hangul, Arabic...: anyascii. Split camel humps CJK produces.
@@ -255,7 +255,7 @@ def latin_variants(text: str) -> list[str]:
         return []
     plain = to_latin(text)
     variants = [plain]
-    if _has_brahmic(text):
+    if has_brahmic(text):
         medial = to_latin(text, medial_schwa=True)
         if medial != plain:
             variants.append(medial)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from melody.catalog.keys import dedup_keys, dedup_match
 from melody.catalog.models import SearchPage, SongIn, SourceStatus
 from melody.catalog.search import MAX_RECALL_CAP, search_catalog
-from melody.domain.ports import Clock
-from melody.observability import logger
+from melody.core.observability import logger
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from melody.core.clock import Clock
 
 
 class ProviderFailure(Exception):
@@ -134,7 +137,7 @@ class MusicSearchService:
                 return await asyncio.wait_for(provider.search(query, language=language, limit=limit), timeout=timeout)
             except ProviderFailure as exc:
                 return exc
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 return ProviderFailure("timeout", f"no answer within {timeout:g} s")
             except Exception as exc:  # a provider bug or outage is a status, not a failed search
                 logger.warning("provider failed", extra={"provider": provider.name, "error": type(exc).__name__})

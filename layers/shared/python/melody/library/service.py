@@ -6,12 +6,14 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from melody.catalog.models import Track
 from melody.catalog.ports import NO_INSTRUMENTAL, Instrumental, InstrumentalStatusLookup, NoInstrumentalStatus
-from melody.domain.ports import Clock
-from melody.errors import InvalidInput, NotFound
+from melody.core.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from melody.core.clock import Clock
 
 
 @dataclass
@@ -116,7 +118,7 @@ class LibraryService:
         import datetime as dt
 
         now = self.clock.now()
-        self.catalog.record_play(track_id, dt.datetime.fromtimestamp(now, tz=dt.timezone.utc))
+        self.catalog.record_play(track_id, dt.datetime.fromtimestamp(now, tz=dt.UTC))
         return self.store.record_play(user_id, track_id, now=now)
 
     def list(self, user_id: str, *, limit: int, cursor: str | None, updated_since: float | None) -> LibraryPage:

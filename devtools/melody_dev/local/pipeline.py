@@ -1,0 +1,136 @@
+"""The pipeline in ``melody dev``: moto's S3 → EventBridge → SQS, polled into the local ASL runner.
+
+The trigger path is the AWS one (an S3 "Object Created" event through an EventBridge rule), with
+an SQS queue as the rule's target so that a thread here can pick the events up; the execution
+runs ``statemachines/audio_pipeline.asl.json`` itself, through the same step code as the Lambdas.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from melody.core.observability import logger
+
+STATE_MACHINE = "audio_pipeline"
+ASL_PATH = Path(__file__).resolve().parents[3] / "statemachines" / "audio_pipeline.asl.json"
+STEP_FUNCTIONS = {
+    "ProbeFunctionArn": "probe",
+    "SeparateFunctionArn": "separate",
+    "AnalyseFunctionArn": "analyse",
+    "ReuseResultsFunctionArn": "reuse",
+    "PersistFunctionArn": "persist",
+    "MarkFailedFunctionArn": "mark_failed",
+}
+
+
+def _logged(name: str, method: Any):
+    """A step as the local runner calls it; failures are logged as the Lambda runtime would."""
+
+    def invoke(payload: dict, _context: Any) -> Any:
+        try:
+            return method(payload)
+        except Exception as exc:
+            if type(exc).__name__ == "AudioRejected":
+                logger.info("step rejected the audio", extra={"step": name, "reason": str(exc)})
+            else:
+                logger.exception("step failed", extra={"step": name})
+            raise
+
+    return invoke
+
+
+def build_runner(steps: Any, *, max_workers: int = 2, **machine_options: Any):
+    from melody_dev.workflow import LocalStepFunctions, load_definition
+
+    definition = load_definition(ASL_PATH, {k: f"melody-local-{v}" for k, v in STEP_FUNCTIONS.items()})
+    resources = {f"melody-local-{name}": _logged(name, getattr(steps, name)) for name in STEP_FUNCTIONS.values()}
+    return LocalStepFunctions({STATE_MACHINE: definition}, resources, max_workers=max_workers, **machine_options)
+
+
+class LocalPipeline:
+    def __init__(self, settings: Any, jobs_services: Any) -> None:
+        import boto3
+
+        self._settings = settings
+        self._services = jobs_services
+        kw = {"region_name": settings.aws_region, "endpoint_url": settings.s3_endpoint_url}
+        self._s3 = boto3.client("s3", **kw)
+        self._events = boto3.client("events", **kw)
+        self._sqs = boto3.client("sqs", **kw)
+        self._stop = threading.Event()
+        self.queue_url = ""
+
+    def start(self) -> None:
+        s = self._settings
+        self._s3.put_bucket_notification_configuration(
+            Bucket=s.uploads_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        self.queue_url = self._sqs.create_queue(QueueName="melody-pipeline-trigger", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        # The same rule pattern CDK deploys (infra: pipeline stack).
+        self._events.put_rule(Name="melody-uploads-created", EventPattern=json.dumps(upload_event_pattern(s.uploads_bucket)))
+        self._events.put_targets(Rule="melody-uploads-created", Targets=[{"Id": "pipeline-trigger", "Arn": queue_arn}])
+        threading.Thread(target=self._poll, name="pipeline-trigger", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _poll(self) -> None:
+        from melody.conversions.trigger import handle_object_created
+
+        while not self._stop.is_set():
+            try:
+                batch = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            except Exception:  # the server is stopping, or a transient error: try again
+                if self._stop.wait(1):
+                    return
+                continue
+            for message in batch.get("Messages", []):
+                try:
+                    outcome = handle_object_created(json.loads(message["Body"]), self._services.jobs)
+                    logger.info("upload event", extra={"outcome": outcome})
+                except Exception:
+                    # Left on the queue: it comes back after the visibility timeout, as with Lambda.
+                    logger.exception("pipeline trigger failed")
+                    continue
+                self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def upload_event_pattern(bucket: str) -> dict:
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": "uploads/"}]}},
+    }
+
+
+class _DeferredStarter:
+    """Lets the services exist before the runner that needs their steps."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    def start(self, name: str, payload: dict[str, Any]) -> bool:
+        return self.target.start(name, payload)
+
+
+def attach_local_pipeline(app: Any, settings: Any) -> LocalPipeline:
+    """Give ``app``'s services a workflow starter, the S3 gateway and a running trigger → ASL runner."""
+    from melody.core.s3 import s3_client
+    from melody_dev.local.s3_gateway import build_gateway
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
+
+    Path(settings.work_dir).mkdir(parents=True, exist_ok=True)
+    services = app.state.services
+    starter = _DeferredStarter()
+    services.use_workflow(starter)
+    runner = build_runner(services.steps)
+    starter.target = LocalWorkflowStarter(runner, STATE_MACHINE)
+    app.state.pipeline_runner = runner
+    app.include_router(build_gateway(settings, s3_client(settings.aws_region, settings.s3_endpoint_url)))
+    pipeline = LocalPipeline(settings, services)
+    pipeline.start()
+    return pipeline

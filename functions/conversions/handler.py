@@ -1,0 +1,9 @@
+"""Conversions function: upload URLs, conversion jobs and their status (``/audio``)."""
+
+from melody.api.apps import conversions_app
+from melody.api.lambda_handler import lambda_handler_for
+from melody.core.services import Services
+from melody.core.settings import AudioApiSettings
+
+app = conversions_app(Services(AudioApiSettings()))
+handler = lambda_handler_for(app)

@@ -1,1 +1,0 @@
-"""Adapters: the AWS, database, SMS and HTTP implementations of the domain's ports."""

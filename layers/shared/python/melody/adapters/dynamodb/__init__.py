@@ -1,1 +1,0 @@
-"""PynamoDB models and the repositories built on them."""

@@ -1,0 +1,56 @@
+"""What the jobs domain needs from storage, S3 and the workflow engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from melody.conversions.models import AudioResult, Job
+
+
+class JobStore(Protocol):
+    def create(self, job: Job) -> None: ...
+
+    def get(self, job_id: str) -> Job | None: ...
+
+    def list_for_user(self, user_id: str, *, limit: int, cursor: dict | None) -> tuple[list[Job], dict | None]: ...
+
+    def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
+        """Apply ``changes`` only while the job's status is in ``allowed_from``."""
+
+    def advance(self, job_id: str, *, stage: str, progress: int, now: float) -> bool:
+        """Move a running job's stage forward; progress never goes back."""
+
+    def record_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+
+class ResultStore(Protocol):
+    def get(self, result_key: str) -> AudioResult | None: ...
+
+    def put_if_absent(self, result: AudioResult) -> bool: ...
+
+
+class ObjectStorage(Protocol):
+    def presign_post(
+        self, bucket: str, key: str, *, content_type: str, max_bytes: int, expires_s: int
+    ) -> dict[str, Any]: ...
+
+    def presign_get(self, bucket: str, key: str, *, expires_s: int, filename: str | None = None) -> str: ...
+
+    def head(self, bucket: str, key: str) -> dict[str, Any] | None: ...
+
+    def download(self, bucket: str, key: str, path: str) -> None: ...
+
+    def upload(self, path: str, bucket: str, key: str, *, content_type: str) -> None: ...
+
+    def put_json(self, bucket: str, key: str, document: Any) -> None: ...
+
+
+class WorkflowStarter(Protocol):
+    def start(self, name: str, payload: dict[str, Any]) -> bool:
+        """Start one execution named ``name``; False when that name already ran (a duplicate)."""
+
+
+class TrackAudio(Protocol):
+    def audio_location(self, track_id: str) -> tuple[str, str] | None:
+        """(bucket, key) of a catalog track's playable audio, or None."""

@@ -1,0 +1,72 @@
+"""``/audio``: upload URLs, conversion jobs and their status (each user sees only their own)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.metrics import MetricUnit
+from fastapi import APIRouter, Query, status
+
+from melody.api.deps import AppServices, CurrentUser
+from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
+from melody.conversions.schemas import ConvertTrackRequest, JobOut, JobsPage, PresignedPost, UploadOut, UploadRequest
+from melody.core.observability import logger, metrics
+
+router = APIRouter(prefix="/audio", tags=["audio"], responses=PROTECTED)
+
+
+@router.post(
+    "/uploads",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadOut,
+    responses=error_responses(
+        422,
+        descriptions={
+            422: "Not an audio file (`unsupported_media_type`), larger than the limit (`file_too_large`; "
+            "`details.max_bytes`), or the body fails validation (`validation_error`)."
+        },
+    ),
+)
+def create_upload(body: UploadRequest, user_id: CurrentUser, services: AppServices) -> UploadOut:
+    job, post = services.jobs.create_upload(
+        user_id, filename=body.filename, content_type=body.content_type, size_bytes=body.size_bytes, engine=body.engine
+    )
+    metrics.add_metric(name="UploadCreated", unit=MetricUnit.Count, value=1)
+    logger.info("upload created", extra={"job_id": job.job_id, "user_id": user_id})
+    base = JobOut.of(job).model_dump()
+    return UploadOut(**base, upload=PresignedPost(**post), max_bytes=services.jobs.max_upload_bytes)
+
+
+@router.post(
+    "/convert-to-instrumental",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={
+        **error_responses(422, 404, descriptions={404: "The track has no audio to convert (`track_audio_not_found`)."}),
+        **unavailable(CATALOG_UNAVAILABLE),
+    },
+)
+def convert_track(body: ConvertTrackRequest, user_id: CurrentUser, services: AppServices) -> JobOut:
+    job = services.jobs.convert_track(user_id, body.track_id, body.engine)
+    return JobOut.of(job)
+
+
+@router.get(
+    "/conversion-status/{job_id}",
+    response_model=JobOut,
+    responses=error_responses(404, descriptions={404: "No such job of yours (`job_not_found`)."}),
+)
+def conversion_status(job_id: str, user_id: CurrentUser, services: AppServices) -> JobOut:
+    job = services.jobs.get_for_user(user_id, job_id)
+    return JobOut.of(job, services.jobs.result_links(job))
+
+
+@router.get("/jobs", response_model=JobsPage, responses=error_responses(422))
+def list_jobs(
+    user_id: CurrentUser,
+    services: AppServices,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> JobsPage:
+    jobs, next_cursor = services.jobs.list_for_user(user_id, limit=limit, cursor=cursor)
+    return JobsPage(items=[JobOut.of(job, services.jobs.result_links(job)) for job in jobs], next_cursor=next_cursor)

@@ -1,0 +1,330 @@
+"""The audio pipeline's steps, called by Step Functions (one Lambda each) or the local runner.
+
+Each step receives the execution state (``{bucket, key, job_id, user_id, engine, probe?, results?}``)
+and returns what the ASL's ResultSelector picks. Steps are idempotent: outputs go to keys derived
+from the content hash and engine, and job updates are conditional, so a retried step or a replayed
+execution writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from melody.conversions.models import AudioResult, result_key_for
+
+if TYPE_CHECKING:
+    from melody.conversions.ports import JobStore, ObjectStorage, ResultStore
+    from melody.core.clock import Clock
+
+# Error names that tell the state machine "the input is bad, do not retry".
+_CODE_MESSAGE = re.compile(r"^(?P<code>[a-z][a-z0-9_]{2,40}): (?P<message>.+)$", re.S)
+
+# Failure codes caused by what the user uploaded (nothing an operator can fix). Every other code
+# (timeouts, Lambda errors, ffmpeg_missing, engine_unavailable, remote_*, encode_failed,
+# processing_failed, ...) is a system failure, the only kind operators are paged for.
+INPUT_ERROR_CODES = frozenset(
+    {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large"}
+)
+
+
+def failure_kind(code: str) -> str:
+    """``"input"`` for a failure caused by the uploaded file, else ``"system"``."""
+    return "input" if code in INPUT_ERROR_CODES else "system"
+
+
+class AudioRejected(Exception):
+    """Raised for bad audio; its message is ``"<code>: <human message>"`` (MarkFailed parses it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class PipelineSteps:
+    def __init__(
+        self,
+        jobs: JobStore,
+        results: ResultStore,
+        storage: ObjectStorage,
+        clock: Clock,
+        *,
+        media_bucket: str,
+        work_dir: Path,
+        max_upload_bytes: int,
+        max_duration_s: float,
+        engine_options: dict[str, dict[str, Any]] | None = None,
+        on_step: Any = None,
+        on_failure: Any = None,
+    ) -> None:
+        self._jobs = jobs
+        self._results = results
+        self._storage = storage
+        self._clock = clock
+        self._media_bucket = media_bucket
+        self._work_dir = Path(work_dir)
+        self._max_upload_bytes = max_upload_bytes
+        self._max_duration_s = max_duration_s
+        self._engine_options = engine_options or {}
+        self._on_step = on_step or (lambda step, outcome, seconds: None)
+        # on_failure(kind, code): kind is "input" or "system" (see failure_kind)
+        self._on_failure = on_failure or (lambda kind, code: None)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def probe(self, state: dict[str, Any]) -> dict[str, Any]:
+        job_id = state["job_id"]
+        now = self._clock.now()
+        self._jobs.transition(
+            job_id,
+            allowed_from={"awaiting_upload", "queued"},
+            changes={"status": "processing", "started_at": now, "updated_at": now},
+        )
+        with self._step(job_id, "probe", progress=10), self._local_copy(state) as path:
+            size = path.stat().st_size
+            if size > self._max_upload_bytes:
+                raise AudioRejected("file_too_large", "The file is larger than the upload limit.")
+            info = self._audio_call(lambda audio: audio.probe(str(path)))
+            duration = _duration_s(info)
+            if duration is None:
+                # Unknown length must not bypass the limit: measure it by a cheap decode (mono, 8 kHz, stops at limit + 1 s).
+                duration = self._audio_call(
+                    lambda audio: self._decode(audio, path, sample_rate=8000, mono=True, allow_silence=True).duration_s
+                )
+            if duration > self._max_duration_s:
+                raise self._too_long()
+            digest = _sha256(path)
+        cached = self._results.get(result_key_for(digest, state["engine"])) is not None
+        self._jobs.transition(
+            job_id,
+            allowed_from={"processing"},
+            changes={"content_hash": digest, "updated_at": self._clock.now()},
+        )
+        return {"content_hash": digest, "cached": cached, "duration_s": duration}
+
+    def separate(self, state: dict[str, Any]) -> dict[str, Any]:
+        job_id, engine = state["job_id"], state["engine"]
+        digest = state["probe"]["content_hash"]
+        prefix = f"stems/{digest}/{engine}"
+        with self._step(job_id, "separate", progress=25, done_progress=85), self._local_copy(state) as path:
+
+            def run(audio):
+                decoded = self._decode(audio, path)
+                stems = audio.separate(decoded, engine=engine, **self._engine_options.get(engine, {}))
+                out = {name: path.with_name(f"{name}.m4a") for name in ("instrumental", "vocals")}
+                # Two ffmpeg processes at once: AAC encoding is the longest part of this step, and
+                # the separate function has more than one vCPU.
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    encodes = [
+                        pool.submit(audio.encode, getattr(stems, name), stems.sample_rate, str(target), "m4a")
+                        for name, target in out.items()
+                    ]
+                    for encode in encodes:
+                        encode.result()
+                return stems, out
+
+            stems, files = self._audio_call(run)
+            keys = {}
+            for name, file in files.items():
+                keys[f"{name}_key"] = f"{prefix}/{name}.m4a"
+                self._storage.upload(str(file), self._media_bucket, keys[f"{name}_key"], content_type="audio/mp4")
+        return {**keys, "engine": stems.engine, "engine_version": stems.engine_version}
+
+    def analyse(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Analysis and waveform. Runs in parallel with ``separate``, so the analysis names the
+        engine chosen for the job (``state["engine"]``, with that engine's version): the engine
+        whose stems accompany it. Its key includes the engine, like the stems' keys."""
+        job_id, engine = state["job_id"], state["engine"]
+        digest = state["probe"]["content_hash"]
+        with self._step(job_id, "analyse", progress=20, done_progress=50), self._local_copy(state) as path:
+
+            def run(audio):
+                separator = audio.get_engine(engine, **self._engine_options.get(engine, {}))
+                decoded = self._decode(audio, path)
+                result = audio.analyse(decoded, engine={"name": separator.name, "version": separator.version})
+                return result.to_dict(), audio.waveform(decoded)
+
+            analysis, peaks = self._audio_call(run)
+            analysis_key = f"analysis/{digest}/{engine}/analysis.json"
+            waveform_key = f"analysis/{digest}/waveform.json"
+            self._storage.put_json(self._media_bucket, analysis_key, analysis)
+            self._storage.put_json(self._media_bucket, waveform_key, peaks)
+        return {"analysis_key": analysis_key, "waveform_key": waveform_key, "analysis": analysis}
+
+    def reuse(self, state: dict[str, Any]) -> dict[str, Any]:
+        with self._step(state["job_id"], "reuse", progress=90):  # timed and counted like every step
+            result = self._results.get(result_key_for(state["probe"]["content_hash"], state["engine"]))
+            if result is None:  # deleted between probe and now: an ordinary, retryable failure
+                raise RuntimeError("cached result disappeared")
+        return {
+            "stems": {
+                "instrumental_key": result.instrumental_key,
+                "vocals_key": result.vocals_key,
+                "engine": result.engine,
+                "engine_version": result.engine_version,
+            },
+            "analysis": {
+                "analysis_key": result.analysis_key,
+                "waveform_key": result.waveform_key,
+                "analysis": result.analysis,
+            },
+        }
+
+    def persist(self, state: dict[str, Any]) -> dict[str, Any]:
+        job_id = state["job_id"]
+        digest = state["probe"]["content_hash"]
+        stems, analysis = state["results"]["stems"], state["results"]["analysis"]
+        key = result_key_for(digest, state["engine"])
+        with self._step(job_id, "persist", progress=95):
+            self._results.put_if_absent(
+                AudioResult(
+                    result_key=key,
+                    content_hash=digest,
+                    engine=stems["engine"],
+                    engine_version=stems["engine_version"],
+                    instrumental_key=stems["instrumental_key"],
+                    vocals_key=stems["vocals_key"],
+                    waveform_key=analysis["waveform_key"],
+                    analysis_key=analysis["analysis_key"],
+                    analysis=analysis["analysis"],
+                    created_at=self._clock.now(),
+                )
+            )
+        now = self._clock.now()
+        self._jobs.transition(
+            job_id,
+            allowed_from={"queued", "processing"},
+            changes={
+                "status": "succeeded",
+                "stage": "done",
+                "progress": 100,
+                "result_key": key,
+                "finished_at": now,
+                "updated_at": now,
+            },
+        )
+        return {"job_id": job_id, "result_key": key}
+
+    def mark_failed(self, state: dict[str, Any]) -> dict[str, Any]:
+        code, message = failure_reason(state.get("error") or {})
+        now = self._clock.now()
+        marked = self._jobs.transition(
+            state["job_id"],
+            allowed_from={"awaiting_upload", "queued", "processing"},
+            changes={
+                "status": "failed",
+                "error": {"code": code, "message": message},
+                "finished_at": now,
+                "updated_at": now,
+            },
+        )
+        kind = failure_kind(code)
+        if marked:  # a retried or duplicate MarkFailed finds the job already failed: count it once
+            self._on_step("pipeline", "failed", 0.0)
+            self._on_failure(kind, code)
+        return {"job_id": state["job_id"], "code": code, "kind": kind}
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _step(self, job_id: str, stage: str, *, progress: int, done_progress: int | None = None):
+        self._jobs.advance(job_id, stage=stage, progress=progress, now=self._clock.now())
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            yield
+            outcome = "succeeded"
+        finally:
+            seconds = time.perf_counter() - started
+            self._on_step(stage, outcome, seconds)
+            if outcome == "succeeded":
+                self._jobs.record_timing(job_id, stage, seconds)
+                if done_progress is not None:
+                    self._jobs.advance(job_id, stage=stage, progress=done_progress, now=self._clock.now())
+
+    @contextmanager
+    def _local_copy(self, state: dict[str, Any]):
+        folder = self._work_dir / f"melody-{state['job_id']}-{time.monotonic_ns()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "source"
+        try:
+            self._storage.download(state["bucket"], state["key"], str(path))
+            yield path
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _decode(self, audio, path: Path, **options):
+        """Decode with the configured duration limit (not the engine's built-in default)."""
+        try:
+            return audio.decode(str(path), max_duration_s=self._max_duration_s, **options)
+        except audio.AudioError as exc:
+            if exc.code == "too_long":
+                raise self._too_long() from None
+            raise
+
+    def _too_long(self) -> AudioRejected:
+        return AudioRejected("too_long", f"Songs can be at most {_minutes(self._max_duration_s)} long.")
+
+    @staticmethod
+    def _audio_call(fn):
+        import melody_audio  # heavy (numpy/scipy): only the step functions load it
+
+        try:
+            return fn(melody_audio)
+        except melody_audio.AudioError as exc:
+            raise AudioRejected(exc.code, exc.message) from None
+
+
+def failure_reason(error: dict[str, Any]) -> tuple[str, str]:
+    """A stable code and a human message from Step Functions' ``{Error, Cause}``."""
+    name = str(error.get("Error", ""))
+    cause = error.get("Cause") or ""
+    message = cause
+    try:
+        parsed = json.loads(cause)
+        if isinstance(parsed, dict):
+            message = str(parsed.get("errorMessage", ""))
+    except (TypeError, ValueError):
+        pass
+    match = _CODE_MESSAGE.match(message or "")
+    if name == "AudioRejected" and match:
+        return match["code"], match["message"].strip()
+    if name == "States.Timeout":
+        return "timeout", "Processing took too long."
+    # Anything else is our failure: say so without internals.
+    return "processing_failed", "The song could not be processed; please try again later."
+
+
+def _duration_s(info: dict[str, Any]) -> float | None:
+    """The declared duration, or ``None`` when ffprobe reports none usable (absent, "N/A", 0, NaN)."""
+    for value in (info.get("format", {}).get("duration"), info.get("audio_stream", {}).get("duration")):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    return None
+
+
+def _minutes(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,17 @@
+"""S3 "Object Created" (via EventBridge) → one pipeline execution per uploaded object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+
+if TYPE_CHECKING:
+    from melody.conversions.service import JobService
+
+
+def handle_object_created(event: dict[str, Any], jobs: JobService) -> str:
+    """Validate the event's shape and start the job's pipeline; returns the outcome."""
+    parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
+    return jobs.on_object_created(parsed.detail.bucket.name, parsed.detail.object.key, int(parsed.detail.object.size or 0))

@@ -1,0 +1,360 @@
+"""The one place that builds services: every feature's service from settings, picking its adapters.
+
+Each property imports its feature and adapters when first read, so a function loads only what its
+routes use (cold start): the users function never imports the OTP, phone-number or signing-key
+code, and no API function imports the pipeline steps. Tests and the local stack pass fakes or
+shared pieces through the constructor's keyword arguments.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from melody.core.clock import Clock, SystemClock
+from melody.core.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from melody.auth.keys import KeyMaterial
+    from melody.auth.otp import OtpService
+    from melody.auth.ports import SmsSender
+    from melody.auth.tokens import TokenService
+    from melody.auth.verify import AccessTokenVerifier, VerificationKeys
+    from melody.catalog.ports import InstrumentalStatusLookup
+    from melody.catalog.postgres.repository import CatalogRepository
+    from melody.catalog.service import MusicSearchService
+    from melody.catalog.track_audio import CatalogTrackAudio
+    from melody.conversions.service import JobService
+    from melody.conversions.steps import PipelineSteps
+    from melody.core.s3 import S3Storage
+    from melody.core.settings import AuthSettings
+    from melody.core.sql.executor import SqlExecutor
+    from melody.library.service import LibraryService
+    from melody.users.service import UserService
+
+__all__ = ["Services", "build_sms_sender"]
+
+
+class Services:
+    """Settings plus every service, built lazily. ``settings`` is the function's settings model.
+
+    Whether this process signs tokens follows from its settings: :class:`AuthSettings` (the auth
+    function, the single-process dev stack) holds the private key material; every other function
+    verifies access tokens against the issuer's JWKS (``jwks_url``) or, locally, the key file.
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        clock: Clock | None = None,
+        sms_sender: SmsSender | None = None,
+        workflow: Any = None,
+        instrumental: InstrumentalStatusLookup | None = None,
+        providers: Any = None,
+        cache: Any = None,
+        executor: SqlExecutor | None = None,
+        storage: S3Storage | None = None,
+        track_audio: CatalogTrackAudio | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._sms_sender = sms_sender
+        self._workflow = workflow
+        self._instrumental = instrumental
+        self._providers = providers
+        self._cache = cache
+        # Given pieces fill the cached properties of the same name.
+        if executor is not None:
+            self.executor = executor
+        if storage is not None:
+            self.storage = storage
+        if track_audio is not None:
+            self.track_audio = track_audio
+
+    @property
+    def signs_tokens(self) -> bool:
+        from melody.core.settings import AuthSettings
+
+        return isinstance(self.settings, AuthSettings)
+
+    # -- tokens (every protected route) ------------------------------------------------------
+
+    @cached_property
+    def keys(self) -> KeyMaterial:
+        """The private key material: the auth function (and the single-process dev stack) only."""
+        from melody.auth.key_file import load_key_material
+
+        return load_key_material(self.settings)
+
+    @cached_property
+    def verification_keys(self) -> VerificationKeys:
+        if self.signs_tokens or not self.settings.jwks_url:
+            return self.keys  # the signer checks its own tokens with its own keys
+        from melody.auth.jwks import RemoteJwks
+
+        return RemoteJwks(self.settings.jwks_url)
+
+    @cached_property
+    def verifier(self) -> AccessTokenVerifier:
+        from melody.auth.verify import AccessTokenVerifier
+
+        return AccessTokenVerifier(
+            self.verification_keys, issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience
+        )
+
+    # -- auth and users ----------------------------------------------------------------------
+
+    @cached_property
+    def users(self) -> UserService:
+        from melody.users.dynamodb import DynamoUserStore, bind_user_model
+        from melody.users.service import UserService
+
+        bind_user_model(self.settings)
+        # Only the signer derives user ids from phone numbers (login); elsewhere profiles only.
+        hmac_key = self.keys.hmac_key if self.signs_tokens else None
+        return UserService(DynamoUserStore(), self.clock, hmac_key=hmac_key)
+
+    def origin_verify_secret(self) -> str | None:
+        """CloudFront's origin-verify value (cached by powertools for 5 minutes), or None locally."""
+        secret_id = getattr(self.settings, "origin_verify_secret_id", None)
+        if not secret_id:
+            return None
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(secret_id, max_age=300))
+
+    @cached_property
+    def sms_sender(self) -> SmsSender:
+        if self._sms_sender is not None:
+            return self._sms_sender
+        return build_sms_sender(self.settings)
+
+    @cached_property
+    def otp(self) -> OtpService:
+        from melody.auth.dynamodb import DynamoChallengeStore, DynamoRateLimiter
+        from melody.auth.dynamodb_models import bind_auth_models
+        from melody.auth.otp import OtpPolicy, OtpService
+
+        s = self.settings
+        bind_auth_models(s)
+        policy = OtpPolicy(
+            ttl_s=s.otp_ttl_s,
+            max_attempts=s.otp_max_attempts,
+            resend_after_s=s.otp_resend_after_s,
+            per_number_per_hour=s.otp_per_number_per_hour,
+            per_ip_per_minute=s.otp_per_ip_per_minute,
+            per_ip_per_hour=s.otp_per_ip_per_hour,
+            failed_verifies_per_hour=s.otp_failed_verifies_per_hour,
+            default_region=s.default_region,
+        )
+        return OtpService(
+            DynamoChallengeStore(),
+            DynamoRateLimiter(),
+            self.sms_sender,
+            self.clock,
+            hmac_key=self.keys.hmac_key,
+            policy=policy,
+        )
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from melody.auth.dynamodb import DynamoRefreshTokenStore
+        from melody.auth.dynamodb_models import bind_auth_models
+        from melody.auth.tokens import TokenService
+
+        s = self.settings
+        bind_auth_models(s)
+        return TokenService(
+            self.keys,
+            DynamoRefreshTokenStore(),
+            self.clock,
+            issuer=s.jwt_issuer,
+            audience=s.jwt_audience,
+            access_ttl_s=s.access_token_ttl_s,
+            refresh_ttl_s=s.refresh_token_ttl_s,
+        )
+
+    # -- the catalog (search, tracks, trending) and the library -------------------------------
+
+    @cached_property
+    def executor(self) -> SqlExecutor:
+        from melody.core.sql.connect import catalog_executor
+
+        executor = catalog_executor(self.settings)
+        if executor is None:
+            raise ServiceUnavailable("The song catalog is not configured.", code="catalog_not_configured")
+        return executor
+
+    @cached_property
+    def catalog(self) -> CatalogRepository:
+        from melody.catalog.postgres.repository import CatalogRepository
+
+        return CatalogRepository(self.executor)
+
+    @cached_property
+    def storage(self) -> S3Storage:
+        """S3 for presigning: locally ``s3_public_endpoint_url`` is the dev stack's ``/local-s3`` gateway."""
+        from melody.core.s3 import storage_for
+
+        return storage_for(self.settings)
+
+    @cached_property
+    def track_audio(self) -> CatalogTrackAudio:
+        from melody.catalog.track_audio import CatalogTrackAudio
+
+        return CatalogTrackAudio(lambda: self.executor, self.settings.media_bucket)
+
+    def audio_url(self, track_id: str, *, title: str | None = None) -> str | None:
+        """A short-lived presigned GET of the track's original audio, or None when it has none."""
+        expires_s = getattr(self.settings, "media_url_expires_s", 3600)
+        return self.track_audio.audio_url(track_id, self.storage, expires_s=expires_s, title=title)
+
+    @cached_property
+    def instrumental(self) -> InstrumentalStatusLookup:
+        """The status of the user's newest conversion job for each track."""
+        if self._instrumental is not None:
+            return self._instrumental
+        from melody.catalog.ports import NoInstrumentalStatus
+
+        if not getattr(self.settings, "jobs_table", None):
+            return NoInstrumentalStatus()
+        from melody.conversions.dynamodb import JobsInstrumentalStatus, bind_job_models
+
+        bind_job_models(self.settings)
+        return JobsInstrumentalStatus()
+
+    @cached_property
+    def library(self) -> LibraryService:
+        from melody.library.dynamodb import DynamoLibraryStore, bind_library_model
+        from melody.library.service import LibraryService
+
+        bind_library_model(self.settings)
+        return LibraryService(DynamoLibraryStore(), self.catalog, self.clock, self.instrumental)
+
+    @cached_property
+    def providers(self) -> Any:
+        if self._providers is not None:
+            return self._providers
+        from melody.catalog.providers import build_providers
+
+        return build_providers(self.settings)
+
+    @cached_property
+    def search_cache(self) -> Any:
+        if self._cache is not None:
+            return self._cache
+        from melody.catalog.providers.cache import DynamoSearchCache, bind_search_cache_model
+
+        bind_search_cache_model(self.settings)
+        return DynamoSearchCache()
+
+    @cached_property
+    def search(self) -> MusicSearchService:
+        from melody.catalog.service import MusicSearchService
+
+        return MusicSearchService(
+            self.catalog,
+            providers=lambda: self.providers,
+            cache=lambda: self.search_cache,
+            clock=self.clock,
+            cache_ttl_s=getattr(self.settings, "search_cache_ttl_s", 0),
+            provider_timeout_s=getattr(self.settings, "provider_timeout_s", 2.5),
+        )
+
+    # -- conversions (uploads, jobs, the pipeline's steps) ------------------------------------
+
+    def use_workflow(self, workflow: Any) -> None:
+        """Start executions with ``workflow`` (the local stack's ASL runner) instead of Step Functions."""
+        self._workflow = workflow
+        self.__dict__.pop("workflow", None)
+        self.__dict__.pop("jobs", None)
+
+    @cached_property
+    def workflow(self) -> Any:
+        if self._workflow is not None:
+            return self._workflow
+        import boto3
+
+        from melody.conversions.workflow import StepFunctionsStarter
+
+        arn = getattr(self.settings, "state_machine_arn", None)
+        if not arn:
+            raise RuntimeError("MELODY_STATE_MACHINE_ARN is not set")
+        return StepFunctionsStarter(boto3.client("stepfunctions", region_name=self.settings.aws_region), arn)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        from melody.conversions.dynamodb import DynamoJobStore, DynamoResultStore, bind_job_models
+        from melody.conversions.service import JobService
+
+        s = self.settings
+        bind_job_models(s)
+        return JobService(
+            DynamoJobStore(),
+            DynamoResultStore(),
+            self.storage,
+            self.workflow,
+            self.clock,
+            uploads_bucket=s.uploads_bucket,
+            media_bucket=s.media_bucket,
+            max_upload_bytes=s.max_upload_bytes,
+            upload_url_expires_s=s.upload_url_expires_s,
+            media_url_expires_s=s.media_url_expires_s,
+            default_engine=s.default_engine,
+            track_audio=self.track_audio,
+        )
+
+    @cached_property
+    def steps(self) -> PipelineSteps:
+        from melody.conversions.dynamodb import DynamoJobStore, DynamoResultStore, bind_job_models
+        from melody.conversions.metrics import emit_failure_metric, emit_step_metric
+        from melody.conversions.steps import PipelineSteps
+
+        s = self.settings
+        bind_job_models(s)
+        engine_options: dict[str, dict[str, Any]] = {}
+        if getattr(s, "lalal_api_key", None):
+            engine_options["lalal"] = {"license_key": s.lalal_api_key.get_secret_value()}
+        if getattr(s, "demucs_weights_path", None):
+            engine_options["demucs"] = {"weights_path": str(s.demucs_weights_path)}
+        return PipelineSteps(
+            DynamoJobStore(),
+            DynamoResultStore(),
+            self.storage,
+            self.clock,
+            media_bucket=s.media_bucket,
+            work_dir=s.work_dir,
+            max_upload_bytes=s.max_upload_bytes,
+            max_duration_s=s.max_duration_s,
+            engine_options=engine_options,
+            on_step=emit_step_metric,
+            on_failure=emit_failure_metric,
+        )
+
+
+def build_sms_sender(settings: AuthSettings) -> SmsSender:
+    from melody.auth import sms
+
+    if settings.sms_sender == "console":
+        return sms.ConsoleSmsSender(settings.stage)
+    if settings.sms_sender == "msg91":
+        import httpx
+
+        if not (settings.msg91_auth_key and settings.msg91_template_id):
+            raise RuntimeError("msg91 needs MELODY_MSG91_AUTH_KEY and MELODY_MSG91_TEMPLATE_ID")
+        return sms.Msg91SmsSender(
+            httpx.Client(timeout=5.0),
+            auth_key=settings.msg91_auth_key.get_secret_value(),
+            template_id=settings.msg91_template_id,
+            base_url=settings.msg91_base_url,
+        )
+    import boto3
+
+    return sms.SnsSmsSender(
+        boto3.client("sns", region_name=settings.aws_region),
+        ttl_minutes=max(1, settings.otp_ttl_s // 60),
+        sender_id=settings.sns_sender_id,
+        entity_id=settings.sns_entity_id,
+        template_id=settings.sns_template_id,
+    )

@@ -1,0 +1,159 @@
+"""One settings model per function, read from the environment (prefix ``MELODY_``).
+
+Every function's settings extend :class:`CommonSettings`; no endpoint, table name or secret is a
+literal in code. Locally ``melody dev`` fills the same variables with loopback endpoints.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Stage = Literal["dev", "test", "staging", "prod"]
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MELODY_", extra="ignore")
+
+    stage: Stage = "prod"
+    service_name: str = "melody-studio"
+    aws_region: str = "ap-south-1"
+    # Loopback endpoints for moto locally; unset in AWS so boto3 uses the real services.
+    dynamodb_endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None
+
+    users_table: str = "melody-users"
+    otp_table: str = "melody-otp-challenges"
+    tokens_table: str = "melody-refresh-tokens"
+    rate_limit_table: str = "melody-rate-limits"
+    # Catalog feature tables (here because resources.TABLES is iterated with any settings object).
+    library_table: str = "melody-library"
+    search_cache_table: str = "melody-search-cache"
+    jobs_table: str = "melody-jobs"
+    results_table: str = "melody-audio-results"
+
+    uploads_bucket: str = "melody-uploads"
+    media_bucket: str = "melody-media"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.stage in ("dev", "test")
+
+
+class TokenSettings(CommonSettings):
+    """What every API function needs to verify access tokens."""
+
+    jwt_issuer: str = "https://melody_dev.local"
+    jwt_audience: str = "melody-api"
+    access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
+    # Where the signing key comes from: a local file (dev) or a Secrets Manager secret (AWS).
+    signing_key_file: Path | None = None
+    signing_key_secret_id: str | None = None
+    # Functions that only verify tokens read the issuer's public keys here instead (AWS).
+    jwks_url: str | None = None
+
+
+class AuthSettings(TokenSettings):
+    # The secret CloudFront sends to the API in X-Melody-Origin-Verify (AWS): only then is its
+    # CloudFront-Viewer-Address believed as the caller's IP for the per-IP limits.
+    origin_verify_secret_id: str | None = None
+    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    otp_ttl_s: int = Field(default=300, ge=60, le=600)
+    otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    otp_resend_after_s: int = Field(default=30, ge=0)
+    otp_per_number_per_hour: int = Field(default=5, ge=1)
+    otp_per_ip_per_hour: int = Field(default=20, ge=1)
+    otp_per_ip_per_minute: int = Field(default=5, ge=1)
+    otp_failed_verifies_per_hour: int = Field(default=10, ge=1)
+    default_region: str = "IN"
+
+    sms_sender: Literal["console", "sns", "msg91"] = "sns"
+    sns_sender_id: str | None = None
+    sns_entity_id: str | None = None
+    sns_template_id: str | None = None
+    msg91_base_url: str = "https://control.msg91.com"
+    msg91_template_id: str | None = None
+    msg91_auth_key: SecretStr | None = None
+
+
+class CatalogDatabaseSettings(CommonSettings):
+    """Where the catalog database is: a libpq URL (local PostgreSQL, RDS Proxy) or the RDS Data API (Aurora)."""
+
+    database_url: SecretStr | None = None
+    catalog_db_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    catalog_cluster_arn: str | None = None
+    catalog_secret_arn: str | None = None
+    catalog_database: str = "melody"
+
+
+class SystemSettings(CatalogDatabaseSettings):
+    version: str = "0.1.0"
+
+
+class CatalogSettings(TokenSettings, CatalogDatabaseSettings):
+    """The search and library functions: the catalog database, providers, library and cache tables."""
+
+    # Provider credentials: one Secrets Manager JSON secret
+    # {"spotify": {"client_id", "client_secret"}, "youtube": {"api_key"}, "lastfm": {"api_key"}}.
+    provider_secret_id: str | None = None
+    providers_enabled: str = "spotify,youtube,lastfm"
+    provider_timeout_s: float = Field(default=2.5, gt=0, le=10)
+    # Per-provider overrides of provider_timeout_s, e.g. MELODY_PROVIDER_TIMEOUTS='{"youtube": 4.0}'
+    # (YouTube makes two calls in a row); a provider not named here gets provider_timeout_s.
+    provider_timeouts: dict[Literal["spotify", "youtube", "lastfm"], Annotated[float, Field(gt=0, le=10)]] = Field(
+        default_factory=dict
+    )
+    search_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
+
+    # A catalog track's original audio (``GET /music/track``: ``audio_url``) is a presigned GET of
+    # the media bucket (``media_bucket``), signed like the jobs' result URLs: the same variables as
+    # PipelineSettings reads (MELODY_MEDIA_URL_EXPIRES_S, MELODY_S3_PUBLIC_ENDPOINT_URL).
+    media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    s3_public_endpoint_url: str | None = None
+
+    # The seed catalogue `melody dev` loads on first start (skipped quietly when absent).
+    seed_catalog: Path | None = None
+
+
+class PipelineSettings(TokenSettings):
+    """The audio API function and the pipeline's step functions."""
+
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    upload_url_expires_s: int = Field(default=900, ge=60, le=3600)
+    media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    max_duration_s: float = Field(default=15 * 60, gt=0)
+    default_engine: Literal["dsp", "lalal", "demucs"] = "dsp"
+    state_machine_arn: str | None = None
+    # Where browsers reach S3. Unset in AWS (the real endpoint); locally the dev stack's
+    # policy-checking gateway in front of moto (``http://127.0.0.1:8000/local-s3``).
+    s3_public_endpoint_url: str | None = None
+    work_dir: Path = Path("/tmp")
+    lalal_api_key: SecretStr | None = None
+    demucs_weights_path: Path | None = None
+
+
+class AudioApiSettings(PipelineSettings, CatalogSettings):
+    """The audio API function: jobs, plus catalog reads to find a track's audio."""
+
+
+class DevSettings(AuthSettings, SystemSettings, CatalogSettings, PipelineSettings):
+    """The union of every function's settings, for the single-process local stack."""
+
+
+@lru_cache
+def get_auth_settings() -> AuthSettings:
+    return AuthSettings()
+
+
+@lru_cache
+def get_catalog_settings() -> CatalogSettings:
+    return CatalogSettings()
+
+
+@lru_cache
+def get_system_settings() -> SystemSettings:
+    return SystemSettings()

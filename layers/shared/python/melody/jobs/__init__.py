@@ -1,1 +1,0 @@
-"""Conversion jobs: an upload (or a catalog track) becomes stems and an analysis."""

@@ -1,0 +1,78 @@
+"""Dependency checks for ``/system/health``: each table and bucket, and the catalog database."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from melody.core.resources import BUCKETS, TABLES
+from melody.core.sql.connect import catalog_executor
+from melody.system.schemas import DependencyState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from melody.core.settings import CommonSettings
+    from melody.core.sql.executor import SqlExecutor
+
+
+def _timed(check: Callable[[], None]) -> DependencyState:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:  # a health probe reports, it does not raise
+        return DependencyState(status="error", detail=type(exc).__name__)
+    return DependencyState(status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+# The route is public: without a cache, anyone could turn each request into one DescribeTable per
+# table, one HeadBucket per bucket and a database round trip (which may wake a paused Aurora).
+CACHE_TTL_S = 10.0
+FAILURE_TTL_S = 2.0
+_cache: dict[tuple, tuple[float, dict[str, DependencyState]]] = {}
+_cache_lock = threading.Lock()
+
+
+def check_dependencies(settings: CommonSettings, *, max_age_s: float = CACHE_TTL_S) -> dict[str, DependencyState]:
+    """Each dependency's state, at most ``max_age_s`` old (one probe at a time per process)."""
+    key = tuple(sorted((k, str(v)) for k, v in settings.model_dump().items()))
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            healthy = all(state.status != "error" for state in hit[1].values())
+            # a failure is re-checked sooner: recovery should show within seconds
+            if time.monotonic() - hit[0] < (max_age_s if healthy else min(max_age_s, FAILURE_TTL_S)):
+                return hit[1]
+        states = _probe(settings)
+        _cache[key] = (time.monotonic(), states)
+        return states
+
+
+def _probe(settings: CommonSettings) -> dict[str, DependencyState]:
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url)
+    s3 = boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url)
+    states: dict[str, DependencyState] = {}
+    for table in TABLES:
+        name = getattr(settings, table.settings_field)
+        states[f"table:{table.settings_field}"] = _timed(lambda n=name: dynamodb.describe_table(TableName=n))
+    for bucket in BUCKETS:
+        name = getattr(settings, bucket.settings_field)
+        states[f"bucket:{bucket.settings_field}"] = _timed(lambda n=name: s3.head_bucket(Bucket=n))
+    states["catalog_database"] = check_catalog(settings)
+    return states
+
+
+def check_catalog(settings: object, executor: SqlExecutor | None = None) -> DependencyState:
+    """``SELECT 1`` through the same executor the catalog functions use (psycopg or the Data API)."""
+    executor = executor or catalog_executor(settings)
+    if executor is None:
+        return DependencyState(status="not_configured")
+    try:
+        return _timed(lambda: executor.query("SELECT 1 AS ok"))
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
