@@ -8,7 +8,7 @@ PORT ?= 8000
 DATA_DIR ?= .melody
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e test-infra install system-deps postgres openapi synth bench clean
+.PHONY: run test lint test-unit test-integration test-e2e test-infra install system-deps postgres openapi synth bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/melody dev --port $(PORT) --data-dir $(DATA_DIR)
 
-## Everything CI runs: system packages if missing, PostgreSQL, then every test layer.
-test: system-deps install postgres
+## Everything CI runs: system packages if missing, PostgreSQL, lint and type checks, then every test layer.
+test: system-deps install postgres lint
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest tests/unit tests/integration tests/infra tests/e2e
+
+## ruff (lint + import order) and mypy (strict on the feature packages), zero findings.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test-unit: install
 	$(PY) -m pytest tests/unit
