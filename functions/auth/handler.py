@@ -8,4 +8,4 @@ from melody.core.settings import AuthSettings
 services = Services(AuthSettings())
 services.sms_sender  # built at init: a misconfigured sender (console outside dev) fails the deploy, not a login
 app = auth_app(services)
-handler = lambda_handler_for(app)
+handler = lambda_handler_for(app, services)

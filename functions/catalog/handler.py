@@ -5,5 +5,6 @@ from melody.api.lambda_handler import lambda_handler_for
 from melody.core.services import Services
 from melody.core.settings import CatalogSettings
 
-app = catalog_app(Services(CatalogSettings()))
-handler = lambda_handler_for(app)
+services = Services(CatalogSettings())
+app = catalog_app(services)
+handler = lambda_handler_for(app, services)

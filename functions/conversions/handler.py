@@ -5,5 +5,6 @@ from melody.api.lambda_handler import lambda_handler_for
 from melody.core.services import Services
 from melody.core.settings import AudioApiSettings
 
-app = conversions_app(Services(AudioApiSettings()))
-handler = lambda_handler_for(app)
+services = Services(AudioApiSettings())
+app = conversions_app(services)
+handler = lambda_handler_for(app, services)

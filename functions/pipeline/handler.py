@@ -6,7 +6,7 @@ these names; all share this code package, the shared layer and the audio layer.
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from melody.conversions.trigger import handle_object_created
-from melody.core.observability import logger, metrics, tracer
+from melody.core.observability import logger, metrics, trace_handler
 from melody.core.services import Services
 from melody.core.settings import PipelineSettings
 
@@ -20,7 +20,7 @@ def _step(name: str):
 
     run.__name__ = name
     return logger.inject_lambda_context(log_event=False)(
-        tracer.capture_lambda_handler(capture_response=False)(metrics.log_metrics(run))
+        trace_handler(metrics.log_metrics(run))
     )
 
 

@@ -5,5 +5,6 @@ from melody.api.lambda_handler import lambda_handler_for
 from melody.core.services import Services
 from melody.core.settings import SystemSettings
 
-app = system_app(Services(SystemSettings()))
-handler = lambda_handler_for(app)
+services = Services(SystemSettings())
+app = system_app(services)
+handler = lambda_handler_for(app, services)

@@ -5,5 +5,6 @@ from melody.api.lambda_handler import lambda_handler_for
 from melody.core.services import Services
 from melody.core.settings import TokenSettings
 
-app = users_app(Services(TokenSettings()))
-handler = lambda_handler_for(app)
+services = Services(TokenSettings())
+app = users_app(services)
+handler = lambda_handler_for(app, services)

@@ -4,7 +4,7 @@
 # functions/pipeline/ and this file; see melody_infra/stacks/pipeline.py PIPELINE_IMAGE_FILES).
 # The function's CMD picks the step: handler.probe | handler.separate | handler.analyse.
 # Why an image and not layers: see infra/README.md ("Packaging the audio pipeline").
-ARG PYTHON_IMAGE=public.ecr.aws/lambda/python:3.11
+ARG PYTHON_IMAGE=public.ecr.aws/lambda/python:3.13
 
 # --- ffmpeg/ffprobe: a static build (no shared libraries to ship) ---------------------------------
 FROM ${PYTHON_IMAGE} AS ffmpeg

@@ -26,8 +26,8 @@ from aws_cdk import aws_lambda as lambda_
 
 from melody_infra.paths import FUNCTIONS_DIR, PYPROJECT, SHARED_LAYER_DIR
 
-PYTHON_VERSION = "3.11"
-RUNTIME = lambda_.Runtime.PYTHON_3_11
+PYTHON_VERSION = "3.13"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 PIP_PLATFORM = "manylinux2014_aarch64"
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]

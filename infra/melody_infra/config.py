@@ -68,6 +68,8 @@ class MelodyConfig:
     reserved_concurrency: int | None = None  # None: the account's unreserved pool
     function_memory_mb: int = 512
     function_timeout_s: int = 10
+    # X-Ray active tracing; off, the functions also skip loading the X-Ray SDK (cold start)
+    tracing: bool = True
     cors_allowed_origins: tuple[str, ...] = ()
     # the PWA's origin(s) allowed to POST presigned uploads to the uploads bucket (S3 CORS)
     web_origins: tuple[str, ...] = ()
@@ -124,6 +126,7 @@ class MelodyConfig:
             reserved_concurrency=_as_int(node.try_get_context("reserved_concurrency")),
             function_memory_mb=int(_get(node, "function_memory_mb", 512)),
             function_timeout_s=int(_get(node, "function_timeout_s", 10)),
+            tracing=_as_bool(_get(node, "tracing", True)),
             cors_allowed_origins=tuple(origins),
             web_origins=tuple(web_origins),
             separate_memory_mb=separate_mb,

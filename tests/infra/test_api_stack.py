@@ -83,12 +83,12 @@ def test_default_stage_throttled_and_logged(synth):
 
 
 @pytest.mark.parametrize(
-    "service", ["melody-auth", "melody-users", "melody-system", "melody-audio", "melody-search", "melody-library"]
+    "service", ["melody-auth", "melody-users", "melody-system", "melody-conversions", "melody-catalog", "melody-library"]
 )
 def test_function_runtime_tracing_logs_env(synth, service):
     _, fn = function_by_service(synth.api, service)
     props = fn["Properties"]
-    assert props["Runtime"] == "python3.11"
+    assert props["Runtime"] == "python3.13"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "handler.handler"
     assert props["TracingConfig"] == {"Mode": "Active"}
@@ -126,7 +126,7 @@ def test_only_the_auth_function_reads_the_signing_secret(synth):
     assert not any("secretsmanager:PutSecretValue" in as_list(s["Action"]) for s in statements)
 
 
-@pytest.mark.parametrize("service", ["melody-users", "melody-search", "melody-library", "melody-audio"])
+@pytest.mark.parametrize("service", ["melody-users", "melody-catalog", "melody-library", "melody-conversions"])
 def test_verifying_functions_get_the_jwks_url_and_no_private_key(synth, service):
     """A function that only verifies tokens must not be able to mint them (or derive user ids)."""
     api_id = _api_id(synth)

@@ -44,7 +44,7 @@ def test_custom_resource_points_at_the_secret(synth):
 def test_keygen_function_can_read_and_write_only_the_secret(synth):
     secret_id, _ = _signing_secret(synth)
     _, fn = function_by_service(synth.auth, "melody-keygen")
-    assert fn["Properties"]["Runtime"] == "python3.11"
+    assert fn["Properties"]["Runtime"] == "python3.13"
     assert fn["Properties"]["Architectures"] == ["arm64"]
     secret_statements = [s for s in role_policy_statements(synth.auth, fn) if "secretsmanager" in json.dumps(s)]
     actions = {a for s in secret_statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}

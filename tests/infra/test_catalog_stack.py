@@ -86,7 +86,7 @@ def test_provider_secret_starts_empty(synth):
     synth.catalog.has_resource_properties("AWS::SecretsManager::Secret", {"SecretString": "{}"})
 
 
-@pytest.mark.parametrize("service", ["melody-search", "melody-library"])
+@pytest.mark.parametrize("service", ["melody-catalog", "melody-library"])
 def test_catalog_functions_env_and_data_api_grants(synth, service):
     _, fn = function_by_service(synth.api, service)
     env = fn["Properties"]["Environment"]["Variables"]
@@ -105,14 +105,14 @@ def test_catalog_functions_env_and_data_api_grants(synth, service):
         json.dumps(s["Resource"]) for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])
     }
     assert json.dumps(env["MELODY_CATALOG_SECRET_ARN"]) in secret_reads
-    if service == "melody-search":
+    if service == "melody-catalog":
         assert "provider_secret_id" in CatalogSettings.model_fields
         assert json.dumps(env["MELODY_PROVIDER_SECRET_ID"]) in secret_reads
     else:
         assert "MELODY_PROVIDER_SECRET_ID" not in env
 
 
-@pytest.mark.parametrize("service", ["melody-search", "melody-library"])
+@pytest.mark.parametrize("service", ["melody-catalog", "melody-library"])
 def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(synth, service):
     _, function = function_by_service(synth.api, service)
     assert "MELODY_JOBS_TABLE" in function["Properties"]["Environment"]["Variables"]
@@ -125,7 +125,7 @@ def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(sy
 @pytest.mark.parametrize(
     ("service", "settings_name"),
     [
-        ("melody-audio", "AudioApiSettings"),  # finds a catalog track's audio (convert-to-instrumental)
+        ("melody-conversions", "AudioApiSettings"),  # finds a catalog track's audio (convert-to-instrumental)
         ("melody-system", "SystemSettings"),  # without these, /system/health in AWS says "not_configured"
     ],
 )
@@ -152,7 +152,7 @@ def test_search_presigns_catalog_audio_with_a_grant_on_the_catalog_prefix_only(s
     from melody.core.settings import CatalogSettings
 
     assert CATALOG_AUDIO_PREFIX == "catalog/"
-    _, fn = function_by_service(synth.api, "melody-search")
+    _, fn = function_by_service(synth.api, "melody-catalog")
     env = fn["Properties"]["Environment"]["Variables"]
     assert {"media_bucket", "media_url_expires_s", "s3_public_endpoint_url"} <= set(CatalogSettings.model_fields)
     assert "MediaBucket" in json.dumps(env["MELODY_MEDIA_BUCKET"])  # the data stack's media bucket

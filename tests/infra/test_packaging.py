@@ -26,7 +26,7 @@ def test_pip_command_targets_lambda_arm64_wheels():
     cmd = pip_install_command("/out/python", ["fastapi==0.165.0"])
     joined = " ".join(cmd)
     assert "--platform manylinux2014_aarch64" in joined
-    assert "--only-binary=:all:" in cmd and "--python-version 3.11" in joined
+    assert "--only-binary=:all:" in cmd and "--python-version 3.13" in joined
     assert cmd[cmd.index("--target") + 1] == "/out/python"
 
 

@@ -90,7 +90,7 @@ def test_heavy_steps_are_one_container_image_and_light_ones_zip(synth):
     for service, handler in ZIP_STEPS.items():
         _, fn = function_by_service(synth.pipeline, service)
         props = fn["Properties"]
-        assert props["Handler"] == handler and props["Runtime"] == "python3.11" and len(props["Layers"]) == 2
+        assert props["Handler"] == handler and props["Runtime"] == "python3.13" and len(props["Layers"]) == 2
 
 
 def test_separate_and_analyse_sizing(synth):
@@ -232,7 +232,7 @@ def test_uploads_bucket_cors_allows_browser_post_from_the_web_origin(synth):
 
 
 def test_audio_api_function_env_and_grants(synth):
-    _, fn = function_by_service(synth.api, "melody-audio")
+    _, fn = function_by_service(synth.api, "melody-conversions")
     env = fn["Properties"]["Environment"]["Variables"]
     for key in ("MELODY_JOBS_TABLE", "MELODY_RESULTS_TABLE", "MELODY_UPLOADS_BUCKET", "MELODY_MEDIA_BUCKET"):
         assert key in env

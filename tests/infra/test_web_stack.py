@@ -166,7 +166,7 @@ def test_cloudfront_proves_itself_to_the_api_and_only_the_auth_function_holds_th
     _, auth = function_by_service(synth.api, "melody-auth")
     env = auth["Properties"]["Environment"]["Variables"]
     assert secret_id in json.dumps(env["MELODY_ORIGIN_VERIFY_SECRET_ID"])
-    for service in ("melody-users", "melody-search", "melody-library", "melody-audio", "melody-system"):
+    for service in ("melody-users", "melody-catalog", "melody-library", "melody-conversions", "melody-system"):
         _, fn = function_by_service(synth.api, service)
         assert "MELODY_ORIGIN_VERIFY_SECRET_ID" not in fn["Properties"]["Environment"]["Variables"]
         assert secret_id not in json.dumps(role_policy_statements(synth.api, fn))

@@ -191,6 +191,7 @@ class ApiStack(Stack):
             timeout=timeout,
             reserved_concurrency=reserved_concurrency,
             description=description,
+            snap_start=True,  # every API function: see MelodyFunction
         )
         acknowledge(
             fn.function,
@@ -251,7 +252,7 @@ class ApiStack(Stack):
             verifies_tokens=protected if verifies_tokens is None else verifies_tokens,
             **function_options,
         )
-        self.add_route_group(area, function=fn.function, routes=routes, protected=protected)
+        self.add_route_group(area, function=fn.invocable, routes=routes, protected=protected)
         return fn
 
     # -- this routes -------------------------------------------------------------------

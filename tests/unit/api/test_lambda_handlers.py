@@ -52,17 +52,26 @@ def test_users_function_refuses_a_missing_token(lambda_env):
     assert json.loads(response["body"])["error"]["code"] == "missing_token"
 
 
+# What each API function must not load at import (cold start): audio code anywhere; the X-Ray SDK
+# while tracing is off; OTP, phone-number and signing-key code outside the auth function.
+HEAVY = ("numpy", "scipy", "melody_audio", "aws_xray_sdk", "melody.conversions.steps")
+SIGNING = ("phonenumbers", "melody.auth.keys", "melody.auth.otp", "melody.auth.tokens", "melody.auth.phone")
+
+
 @pytest.mark.parametrize("area", ["auth", "users", "system", "catalog", "library", "conversions"])
-def test_every_api_function_imports_without_heavy_audio_code(lambda_env, area):
+def test_every_api_function_imports_only_what_its_routes_use(lambda_env, monkeypatch, area):
     import subprocess
     import sys
 
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", f"melody-{area}")  # as in Lambda; tracing is disabled
+    monkeypatch.setenv("MELODY_JWKS_URL", "https://issuer.invalid/.well-known/jwks.json")  # verifiers, as in AWS
+    forbidden = HEAVY if area == "auth" else HEAVY + SIGNING
     code = (
         "import importlib.util, sys;"
         f"spec = importlib.util.spec_from_file_location('h', {str(ROOT / 'functions' / area / 'handler.py')!r});"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m);"
-        "heavy = [n for n in ('numpy', 'scipy', 'melody_audio') if n in sys.modules];"
-        "print(heavy); sys.exit(1 if heavy else 0)"
+        f"loaded = [n for n in {forbidden!r} if n in sys.modules];"
+        "print(loaded); sys.exit(1 if loaded else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

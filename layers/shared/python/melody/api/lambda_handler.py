@@ -1,4 +1,4 @@
-"""One Lambda entry point for an API app: Mangum plus powertools logging, tracing and metrics."""
+"""One Lambda entry point for an API app: Mangum plus powertools logging, metrics and (when on) tracing."""
 
 from __future__ import annotations
 
@@ -7,21 +7,30 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
-from melody.core.observability import logger, metrics, tracer
+from melody.core.observability import logger, metrics, trace_handler
+from melody.core.snapstart import install_snapstart_hooks
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fastapi import FastAPI
 
+    from melody.core.services import Services
 
-def lambda_handler_for(app: FastAPI) -> Callable[[dict, Any], dict]:
+__all__ = ["lambda_handler_for"]
+
+
+def lambda_handler_for(app: FastAPI, services: Services | None = None) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The handler serving ``app``; with ``services``, SnapStart's restore hook renews their clients."""
     asgi = Mangum(app, lifespan="off")
+    if services is not None:
+        install_snapstart_hooks(services)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @trace_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
-    def handler(event: dict, context: Any) -> dict:
-        return asgi(event, context)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response: dict[str, Any] = asgi(event, context)
+        return response
 
     return handler

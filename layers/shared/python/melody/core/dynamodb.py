@@ -10,14 +10,22 @@ if TYPE_CHECKING:
     from melody.core.settings import CommonSettings
 
 
+_BOUND: set[type[Model]] = set()
+
+
+def drop_connections() -> None:
+    """Forget the connections of every bound model; each makes a new one on its next call."""
+    for model in _BOUND:
+        model._connection = None
+
+
 def bind_model(model: type[Model], table_name: str, settings: CommonSettings) -> None:
     """Set the table, region and (locally) endpoint; drop a connection bound to an older endpoint."""
+    _BOUND.add(model)
     model.Meta.table_name = table_name
     model.Meta.region = settings.aws_region
     model.Meta.host = settings.dynamodb_endpoint_url
     model._connection = None
-    for index in model._indexes.values():
-        index._connection = None
 
 
 def conditional_failed(exc: Exception) -> bool:

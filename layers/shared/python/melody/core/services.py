@@ -64,13 +64,25 @@ class Services:
         self._instrumental = instrumental
         self._providers = providers
         self._cache = cache
-        # Given pieces fill the cached properties of the same name.
-        if executor is not None:
-            self.executor = executor
-        if storage is not None:
-            self.storage = storage
-        if track_audio is not None:
-            self.track_audio = track_audio
+        # Given pieces fill the cached properties of the same name (and survive renew_clients).
+        given = {"executor": executor, "storage": storage, "track_audio": track_audio}
+        self._given = {name: piece for name, piece in given.items() if piece is not None}
+        self.__dict__.update(self._given)
+
+    def renew_clients(self) -> None:
+        """Forget every service and client built so far; the next use builds fresh ones.
+
+        After a SnapStart restore (see :mod:`melody.core.snapstart`): network clients made before
+        the snapshot are shared by every restored environment and their connections may be stale.
+        Settings, the clock, key material and pieces given to the constructor are kept.
+        """
+        from melody.core.dynamodb import drop_connections
+
+        keep = {"settings", "clock", "keys", *self._given}
+        for name, value in list(vars(type(self)).items()):
+            if isinstance(value, cached_property) and name not in keep:
+                self.__dict__.pop(name, None)
+        drop_connections()
 
     @property
     def signs_tokens(self) -> bool:
