@@ -56,7 +56,9 @@ def test_tokens_verify_against_the_published_jwks(dev_stack):
     # RS256: the HTTP API JWT authorizer in front of these routes in AWS accepts only RSA signatures.
     assert header["alg"] == "RS256" and config["id_token_signing_alg_values_supported"] == ["RS256"]
     key = next(jwt.PyJWK(k).key for k in jwks["keys"] if k["kid"] == kid)
-    claims = jwt.decode(token, key, algorithms=config["id_token_signing_alg_values_supported"], audience="melody-api", issuer=config["issuer"])
+    claims = jwt.decode(
+        token, key, algorithms=config["id_token_signing_alg_values_supported"], audience="melody-api", issuer=config["issuer"]
+    )
     assert claims["sub"].startswith("usr_")
 
 

@@ -95,7 +95,9 @@ def test_policy_refuses_oversize_and_wrong_type(dev_stack):
     # configured maximum, so check the type and key conditions here and the range in unit tests.
     created = api.post("/audio/uploads", json={"filename": "a.mp3", "content_type": "audio/mpeg", "size_bytes": 1024}).json()
     fields = dict(created["upload"]["fields"])
-    wrong_type = httpx.post(created["upload"]["url"], data={**fields, "Content-Type": "text/html"}, files={"file": ("a.mp3", b"x" * 10, "text/html")})
+    wrong_type = httpx.post(
+        created["upload"]["url"], data={**fields, "Content-Type": "text/html"}, files={"file": ("a.mp3", b"x" * 10, "text/html")}
+    )
     assert wrong_type.status_code == 403 and "AccessDenied" in wrong_type.text
     other_key = httpx.post(created["upload"]["url"], data={**fields, "key": fields["key"] + "x"}, files={"file": ("a.mp3", b"x" * 10)})
     assert other_key.status_code == 403

@@ -135,7 +135,8 @@ def test_verifying_functions_get_the_jwks_url_and_no_private_key(synth, service)
     assert env["MELODY_JWT_ISSUER"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
     assert env["MELODY_JWKS_URL"] == {"Fn::Join": ["", [{"Fn::GetAtt": [api_id, "ApiEndpoint"]}, "/.well-known/jwks.json"]]}
     assert "MELODY_SIGNING_KEY_SECRET_ID" not in env
-    signing_secret = json.dumps(function_by_service(synth.api, "melody-auth")[1]["Properties"]["Environment"]["Variables"]["MELODY_SIGNING_KEY_SECRET_ID"])
+    auth_env = function_by_service(synth.api, "melody-auth")[1]["Properties"]["Environment"]["Variables"]
+    signing_secret = json.dumps(auth_env["MELODY_SIGNING_KEY_SECRET_ID"])
     for statement in role_policy_statements(synth.api, fn):
         assert signing_secret not in json.dumps(statement.get("Resource"))
 

@@ -68,7 +68,7 @@ def test_existing_key_is_never_replaced(keygen):
 
 def test_broken_key_material_fails_instead_of_being_overwritten(keygen):
     client = FakeSecrets(json.dumps({"keys": [{"kid": "k", "private_key_pem": "nope"}], "hmac_key": ""}))
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):  # the unreadable PEM
         keygen.handler(_event("Create"), None, client=client)
     assert client.puts == 0
 

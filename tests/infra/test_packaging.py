@@ -34,7 +34,9 @@ def test_local_bundling_installs_under_python_and_reports_failure(tmp_path):
     from melody_infra.bundling import PipLocalBundling
 
     ok = tmp_path / "ok.sh"
-    ok.write_text('#!/bin/sh\nfor a; do t="$p"; p="$a"; done\nwhile [ $# -gt 0 ]; do [ "$1" = --target ] && mkdir -p "$2/pkg"; shift; done\n')
+    ok.write_text(
+        '#!/bin/sh\nfor a; do t="$p"; p="$a"; done\nwhile [ $# -gt 0 ]; do [ "$1" = --target ] && mkdir -p "$2/pkg"; shift; done\n'
+    )
     ok.chmod(0o755)
     assert PipLocalBundling(["x==1"], python=str(ok)).try_bundle(str(tmp_path / "out"))
     assert (tmp_path / "out" / "python" / "pkg").is_dir()

@@ -16,7 +16,7 @@ EDGE = 1_800_000_000.0  # a window starts here
 def limiter(services):
     from melody.auth.dynamodb import DynamoRateLimiter
 
-    services.otp  # binds the PynamoDB models to the session's tables
+    _ = services.otp  # binds the PynamoDB models to the session's tables
     return DynamoRateLimiter()
 
 

@@ -7,9 +7,12 @@ spec leaves room, what AWS does:
 * input/output processing: InputPath → Parameters → task → ResultSelector → ResultPath →
   OutputPath (Catch: error output placed with the Catcher's ResultPath into the raw state input);
 * Retry (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0 by default; MaxDelaySeconds;
-  JitterStrategy FULL) and Catch, first matching Retrier/Catcher wins; ``States.ALL`` does not
-  catch ``States.Runtime``/``States.DataLimitExceeded``; ``States.TaskFailed`` does not match
-  ``States.Timeout``;
+  JitterStrategy FULL) and Catch, first matching Retrier/Catcher wins; ``States.Runtime`` and
+  ``States.DataLimitExceeded`` end the execution (no Retrier/Catcher matches them, not even
+  ``States.ALL`` or their own name); ``States.TaskFailed`` does not match ``States.Timeout``;
+* a JSONPath that matches nothing (InputPath, OutputPath, a ``.$`` field of Parameters /
+  ResultSelector / ItemSelector, ItemsPath, a Choice Variable, a ``*Path`` field) fails the state
+  with ``States.Runtime``, as AWS does;
 * a failing Parallel branch / Map iteration fails the state with that branch's error (as AWS
   reports it), the siblings stop at their next state boundary;
 * ``arn:aws:states:::lambda:invoke`` returns ``{"Payload": <return>, "StatusCode": 200, ...}``;
@@ -111,7 +114,8 @@ def parse_timestamp(value: Any) -> datetime | None:
     try:
         tzinfo = UTC if tz == "Z" else timezone(
             (1 if tz[0] == "+" else -1) * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-        return datetime(*(int(m.group(i)) for i in range(1, 7)), int(frac), tzinfo=tzinfo)
+        year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+        return datetime(year, month, day, hour, minute, second, int(frac), tzinfo=tzinfo)
     except ValueError:
         return None
 
@@ -496,7 +500,7 @@ class _Validator:
             self.bad(where, "States.ALL must be the only error name in its ErrorEquals")
 
     def _all_last(self, items: list, where: str, what: str) -> None:
-        for i, item in enumerate(items[:-1]):
+        for item in items[:-1]:
             if isinstance(item, dict) and E.ALL in (item.get("ErrorEquals") or []):
                 self.bad(where, f"the {what} with States.ALL must be the last one")
 
@@ -801,7 +805,10 @@ class StateMachine:
             path = parse_path(expr)
             return path.evaluate(ctx if path.context else data)
         except PathNotFound as exc:
-            raise StatesError(E.PARAMETER_PATH_FAILURE,
+            # AWS reports an unmatched '.$' path (Parameters, ResultSelector, ItemSelector, intrinsic
+            # arguments) as States.Runtime, which no Retry/Catch handles, not as the ASL spec's
+            # States.ParameterPathFailure (see README.md, "States.Runtime").
+            raise StatesError(E.RUNTIME,
                               f"The JSONPath '{exc.path}' specified for the field '{field_name}' could not be "
                               f"found in the input {_short(data)}") from None
 
@@ -969,7 +976,7 @@ class StateMachine:
         result = self._result_selector(state, result, ctx)
         return self._output_path(state, self._result_path(state, data, result))
 
-    def _lookup(self, keys: list[str]) -> Resource | None:
+    def _lookup(self, keys: list[str | None]) -> Resource | None:
         res = self.resources
         for key in keys:
             if key is None:

@@ -21,7 +21,7 @@ TIMEOUT = "States.Timeout"
 HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 RUNTIME = "States.Runtime"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
-PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"  # ASL spec name; never raised: AWS reports States.Runtime
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 BRANCH_FAILED = "States.BranchFailed"
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
@@ -82,7 +82,7 @@ class StateMachineDoesNotExist(KeyError):
     pass
 
 
-def error_matches(error_equals: Iterable[str], error: str) -> bool:
+def error_matches(error_equals: Iterable[str], error: str | None) -> bool:
     """Whether a Retrier's / Catcher's ``ErrorEquals`` list matches ``error``."""
     if error in TERMINAL_ERRORS:
         return False

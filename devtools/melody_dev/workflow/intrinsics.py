@@ -180,7 +180,9 @@ def evaluate_intrinsic(node: Call, data: Any, context: Any, rng: _random.Random 
     try:
         if node.name == "States.Format":
             return _format(node, args)
-        return FUNCTIONS[node.name](args, rng)
+        fn = FUNCTIONS[node.name]
+        assert fn is not None  # only States.Format (handled above) has no function
+        return fn(args, rng)
     except StatesError:
         raise
     except _Fail as exc:

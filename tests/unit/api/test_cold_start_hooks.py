@@ -33,6 +33,7 @@ def snapshot_runtime(monkeypatch):
     registered: list[tuple] = []
     module = types.ModuleType("snapshot_restore_py")
     module.register_after_restore = lambda fn, *args, **kwargs: registered.append((fn, args, kwargs))
+    module.register_before_snapshot = lambda fn, *args, **kwargs: registered.append((fn, args, kwargs))
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
     return registered
 
@@ -49,6 +50,19 @@ def test_the_lambda_handler_registers_the_restore_hook_for_its_services(snapshot
     services = Services(TokenSettings(_env_file=None))
     lambda_handler_for(users_app(services), services)
     assert snapshot_runtime == [(snapstart.after_restore, (services,), {})]
+
+
+def test_modules_kept_out_of_init_are_imported_before_the_snapshot(snapshot_runtime, monkeypatch):
+    from melody.api.apps import users_app
+    from melody.api.lambda_handler import lambda_handler_for
+
+    services = Services(TokenSettings(_env_file=None))
+    lambda_handler_for(users_app(services), services, preload=("colorsys",))
+    (before, args, _), (after, _, _) = snapshot_runtime
+    assert before is snapstart.before_snapshot and after is snapstart.after_restore
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    before(*args)
+    assert "colorsys" in sys.modules
 
 
 def test_after_restore_reseeds_random_and_renews_clients_but_keeps_given_pieces(snapshot_runtime):
@@ -71,3 +85,15 @@ def test_after_restore_reseeds_random_and_renews_clients_but_keeps_given_pieces(
     assert services.users is not built_users  # rebuilt on first use after the restore
     assert services.storage is given_storage  # what tests or the local stack gave is kept
     assert UserModel._connection is not sentinel and issubclass(UserModel, Model)
+
+
+def test_the_auth_functions_preload_list_imports(snapshot_runtime, monkeypatch, key_file):
+    """A name that does not import would fail the snapshot, so every deploy of the auth function."""
+    from tests.unit.api.test_lambda_handlers import load_handler
+
+    monkeypatch.setenv("MELODY_STAGE", "test")
+    monkeypatch.setenv("MELODY_SIGNING_KEY_FILE", str(key_file))
+    load_handler("auth")
+    ((before, args, _),) = [entry for entry in snapshot_runtime if entry[0] is snapstart.before_snapshot]
+    before(*args)
+    assert "phonenumbers" in sys.modules

@@ -31,7 +31,13 @@ def test_access_token_is_rs256_with_kid_and_verifies():
     assert header["alg"] == "RS256" and header["kid"] == KEYS.current.kid
     # The verifier uses real time; check with PyJWT against the JWKS key instead.
     key = jwt.PyJWK(KEYS.jwks()["keys"][0]).key
-    claims = jwt.decode(pair.access_token, key, algorithms=["RS256"], audience="melody-api", options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+    claims = jwt.decode(
+        pair.access_token,
+        key,
+        algorithms=["RS256"],
+        audience="melody-api",
+        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+    )
     assert claims["sub"] == "usr_1" and claims["exp"] - claims["iat"] == 900
 
 

@@ -86,6 +86,7 @@ def _guard(fn):
 @_guard
 def cmd_process(args) -> int:
     from . import analyse, decode, encode, get_engine, waveform
+    from .separate import LalalEngine
 
     fmt = args.format
     out = Path(args.outdir)
@@ -95,7 +96,7 @@ def cmd_process(args) -> int:
     audio = decode(args.input, max_duration_s=args.max_duration)
     progress.start("separate")
     engine = get_engine(args.engine, **_engine_config(args.engine))
-    if args.engine == "lalal":
+    if args.engine == "lalal" and isinstance(engine, LalalEngine):
         source_bytes = Path(args.input).read_bytes()
         stems = engine.separate(audio, source_bytes=source_bytes, filename=Path(args.input).name)
     else:

@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Union
 
 import ffmpeg
 import numpy as np
@@ -23,7 +22,7 @@ from . import config, errors
 from .audio import Audio
 from .errors import AudioError
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview]
+Source = str | os.PathLike | bytes | bytearray | memoryview
 
 _CORRUPT_HINTS = (
     "moov atom not found",

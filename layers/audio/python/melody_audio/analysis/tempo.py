@@ -138,11 +138,11 @@ def track_beats(env: np.ndarray, bpm: float, tightness: float = 100.0) -> np.nda
     # last beat: the best-scoring frame in the final period, among local maxima
     tail = slice(max(0, n - int(period * 1.5)), n)
     t = tail.start + int(np.argmax(score[tail]))
-    beats = [t]
+    path = [t]
     while back[t] >= 0:
         t = back[t]
-        beats.append(t)
-    beats = np.array(beats[::-1])
+        path.append(t)
+    beats = np.array(path[::-1])
     # drop weak leading/trailing beats (silence)
     if beats.size:
         strength = local[beats]

@@ -27,7 +27,10 @@ class DemucsEngine:
 
     def separate(self, audio: Audio) -> Stems:
         if not self.weights_path:
-            raise AudioError(errors.ENGINE_UNAVAILABLE, "the demucs engine needs a weights path (weights_path or MELODY_DEMUCS_WEIGHTS); none is configured")
+            raise AudioError(
+                errors.ENGINE_UNAVAILABLE,
+                "the demucs engine needs a weights path (weights_path or MELODY_DEMUCS_WEIGHTS); none is configured",
+            )
         if not os.path.isfile(self.weights_path):
             raise AudioError(errors.ENGINE_UNAVAILABLE, "the configured demucs weights file does not exist")
         try:  # pragma: no cover - torch is not part of the default install

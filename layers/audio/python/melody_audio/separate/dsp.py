@@ -236,8 +236,8 @@ def _vocal_block(x: np.ndarray, sr: int, p: DspParams, n_fft: int, hop: int) -> 
     # stereo cue: attenuate bins whose pan disagrees with the voice's
     rows_v = tv
     if ch == 2:
-        l, r = mag_ch[0][rows_v], mag_ch[1][rows_v]
-        pan = (r - l) / (r + l + 1e-9)
+        left, right = mag_ch[0][rows_v], mag_ch[1][rows_v]
+        pan = (right - left) / (right + left + 1e-9)
         vm = vocal_mask[rows_v]
         sel = vm > 0.5
         w = (M[rows_v] ** 2)[sel]

@@ -193,7 +193,8 @@ def _error_text(data) -> str:
 
 
 def _task_entry(body: dict, task_id: str) -> dict:
-    result = body.get("result") if isinstance(body.get("result"), dict) else {}
+    raw_result = body.get("result")
+    result: dict = raw_result if isinstance(raw_result, dict) else {}
     for container in (result, body.get("tasks") or {}):
         if isinstance(container, dict) and isinstance(container.get(task_id), dict):
             return container[task_id]

@@ -35,7 +35,7 @@ class PublicKey:
         return self.key
 
 
-def parse_jwks(document: dict) -> dict[str, PublicKey]:
+def parse_jwks(document: dict[str, Any]) -> dict[str, PublicKey]:
     """Signing keys by kid; keys of another use or type, or whose alg disagrees with their type, are skipped."""
     keys: dict[str, PublicKey] = {}
     for jwk in document.get("keys", []) if isinstance(document, dict) else []:

@@ -10,7 +10,7 @@ from melody.auth.keys import KeyMaterial, generate_key_material_json, upgrade_ke
 if TYPE_CHECKING:
     from melody.core.settings import TokenSettings
 
-_CACHE: dict[tuple, KeyMaterial] = {}
+_CACHE: dict[tuple[Path | None, str | None], KeyMaterial] = {}
 
 
 def ensure_local_key_file(path: Path) -> Path:

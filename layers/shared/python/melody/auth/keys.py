@@ -17,6 +17,7 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -34,12 +35,15 @@ class SigningKey:
     def algorithm(self) -> str:
         return "RS256" if isinstance(self.private_key, rsa.RSAPrivateKey) else "ES256"
 
-    def public_key(self):
+    def public_key(self) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
         return self.private_key.public_key()
 
-    def public_jwk(self) -> dict:
-        codec = RSAAlgorithm if self.algorithm == "RS256" else ECAlgorithm
-        jwk = json.loads(codec.to_jwk(self.public_key()))
+    def public_jwk(self) -> dict[str, Any]:
+        public_key = self.public_key()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            jwk = json.loads(RSAAlgorithm.to_jwk(public_key))
+        else:
+            jwk = json.loads(ECAlgorithm.to_jwk(public_key))
         return {**jwk, "kid": self.kid, "use": "sig", "alg": self.algorithm}
 
 
@@ -58,28 +62,24 @@ class KeyMaterial:
     def algorithms(self) -> list[str]:
         return sorted({k.algorithm for k in self.signing_keys})
 
-    def jwks(self) -> dict:
+    def jwks(self) -> dict[str, Any]:
         return {"keys": [k.public_jwk() for k in self.signing_keys]}
 
     @classmethod
     def from_json(cls, document: str) -> KeyMaterial:
         data = json.loads(document)
-        keys = tuple(
-            SigningKey(
-                kid=item["kid"],
-                private_key=serialization.load_pem_private_key(item["private_key_pem"].encode(), None),
-            )
-            for item in data["keys"]
-        )
+        keys: list[SigningKey] = []
+        for item in data["keys"]:
+            private_key = serialization.load_pem_private_key(item["private_key_pem"].encode(), None)
+            if not isinstance(private_key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+                raise ValueError(f"signing key {item['kid']} is neither RSA nor EC")
+            keys.append(SigningKey(kid=item["kid"], private_key=private_key))
         if not keys:
             raise ValueError("key material holds no signing key")
-        for key in keys:
-            if not isinstance(key.private_key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-                raise ValueError(f"signing key {key.kid} is neither RSA nor EC")
-        return cls(signing_keys=keys, hmac_key=base64.b64decode(data["hmac_key"]))
+        return cls(signing_keys=tuple(keys), hmac_key=base64.b64decode(data["hmac_key"]))
 
 
-def _new_signing_key_entry() -> dict:
+def _new_signing_key_entry() -> dict[str, str]:
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -1,8 +1,11 @@
-"""Phone numbers: parsed and normalised to E.164 with ``phonenumbers`` (India is the default)."""
+"""Phone numbers: parsed and normalised to E.164 with ``phonenumbers`` (India is the default).
+
+``phonenumbers`` (about 70 ms to import, with its metadata) is imported on first use, so the
+auth function's init stays small; under SnapStart its before-snapshot hook imports it, so a
+restored environment has it loaded (see ``functions/auth/handler.py``).
+"""
 
 from __future__ import annotations
-
-import phonenumbers
 
 from melody.core.errors import InvalidInput
 
@@ -13,6 +16,8 @@ def normalise_phone(raw: str, country_code: str | None = None, *, default_region
     ``country_code`` may be a calling code ("+91", "91") or a region ("IN"); a number written with a
     leading ``+`` carries its own country.
     """
+    import phonenumbers
+
     region = default_region
     text = raw.strip()
     if country_code:

@@ -16,7 +16,7 @@ from melody.core.observability import logger, metrics
 from melody.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-REFRESH_401 = {
+REFRESH_401: dict[int | str, str] = {
     401: "The refresh token is not valid (`invalid_refresh_token`), has expired (`refresh_token_expired`) or was "
     "already used (`refresh_token_reused`: every session of its family is signed out)."
 }

@@ -6,11 +6,12 @@ Codes never reach a log line, except the console sender's one line, which only e
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
-
-import httpx
+from typing import TYPE_CHECKING, Any, TextIO
 
 from melody.core.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    import httpx  # ~70 ms to import: only the MSG91 sender needs it, and it gets its client given
 
 MESSAGE = "{code} is your Melody Studio login code. It expires in {minutes} minutes. Do not share it."
 
@@ -79,6 +80,8 @@ class Msg91SmsSender:
         self._url = base_url.rstrip("/") + "/api/v5/flow"
 
     def send_otp(self, phone_e164: str, code: str) -> None:
+        import httpx
+
         body = {
             "template_id": self._template_id,
             "short_url": "0",

@@ -24,7 +24,8 @@ class AccessClaims:
 
 
 class VerificationKey(Protocol):
-    kid: str
+    @property
+    def kid(self) -> str: ...
 
     @property
     def algorithm(self) -> str: ...

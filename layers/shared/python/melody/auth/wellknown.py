@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 
 from melody.api.deps import AppServices
@@ -10,7 +12,7 @@ router = APIRouter(prefix="/.well-known", tags=["auth"])
 
 
 @router.get("/openid-configuration")
-def openid_configuration(services: AppServices, response: Response) -> dict:
+def openid_configuration(services: AppServices, response: Response) -> dict[str, Any]:
     issuer = services.settings.jwt_issuer.rstrip("/")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return {
@@ -24,6 +26,6 @@ def openid_configuration(services: AppServices, response: Response) -> dict:
 
 
 @router.get("/jwks.json")
-def jwks(services: AppServices, response: Response) -> dict:
+def jwks(services: AppServices, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "public, max-age=300"
     return services.keys.jwks()

@@ -100,7 +100,7 @@ def _render_units(units: list[_Unit], script: str, *, medial: bool) -> str:
                 nxt = units[i + 1]
                 if prev_has_vowel and nxt.cons and vowels[i + 1]:
                     vowels[i] = ""
-    text = "".join(u.cons + v + u.tail for u, v in zip(units, vowels))
+    text = "".join(u.cons + v + u.tail for u, v in zip(units, vowels, strict=True))
     # Anusvara: m before labials and at the end of a Dravidian word (సముద్రం samudram), else n.
     text = re.sub(r"N(?=[pbm])", "m", text)
     if script in ("telu", "knda", "mlym"):

@@ -8,6 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+
+class CatalogModel(BaseModel):
+    """Builds its validator on first use, not at import: a function pays only for the models it uses."""
+
+    model_config = ConfigDict(defer_build=True)
+
 # Languages a search may filter on (ISO 639-1, plus 639-3 where 639-1 has none, e.g. Bhojpuri).
 LANGUAGES: frozenset[str] = frozenset(
     "en hi ta te pa bn mr ml kn gu ur or as bho ne sa ko ja zh ar es fr pt it de tr ru id".split()
@@ -16,10 +22,10 @@ InstrumentalStatus = Literal["none", "pending", "processing", "completed", "fail
 TRACK_ID = re.compile(r"^trk_[A-Za-z0-9_-]{4,64}$")
 
 
-class SongIn(BaseModel):
+class SongIn(CatalogModel):
     """One line of a catalogue JSON Lines file (``songs.jsonl``) or a provider hit to upsert."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str | None = None
     title: str = Field(min_length=1, max_length=500)
@@ -66,18 +72,18 @@ class SongIn(BaseModel):
         return "trk_" + hashlib.sha1(basis.encode()).hexdigest()[:12]
 
 
-class ArtistRef(BaseModel):
+class ArtistRef(CatalogModel):
     artist_id: str
     name: str
 
 
-class ExternalLink(BaseModel):
+class ExternalLink(CatalogModel):
     provider: str
     external_id: str
     url: str | None = None
 
 
-class Track(BaseModel):
+class Track(CatalogModel):
     id: str
     title: str
     title_latin: str | None
@@ -98,26 +104,26 @@ class TrackDetails(Track):
     has_audio: bool = False
 
 
-class SearchHit(BaseModel):
+class SearchHit(CatalogModel):
     track: Track
     score: float
     matched: list[str]
     source: str = "catalog"
 
 
-class SourceStatus(BaseModel):
+class SourceStatus(CatalogModel):
     status: Literal["ok", "error", "timeout", "rate_limited", "skipped", "cached"]
     count: int = 0
     detail: str | None = None
     retry_after_s: int | None = None
 
 
-class SearchPage(BaseModel):
+class SearchPage(CatalogModel):
     hits: list[SearchHit]
     next_offset: int | None
     sources: dict[str, SourceStatus]
 
 
-class TrendingEntry(BaseModel):
+class TrendingEntry(CatalogModel):
     track: Track
     plays: int

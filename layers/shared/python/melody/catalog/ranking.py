@@ -51,7 +51,7 @@ def index_tokens(doc: dict[str, list[str]]) -> set[tuple[str, str]]:
             words = s.split()
             for w in words:
                 tokens.add((w[:64], fname))
-            for a, b in zip(words, words[1:]):
+            for a, b in zip(words, words[1:], strict=False):
                 tokens.add(((a + b)[:64], fname))
     return tokens
 
@@ -103,7 +103,7 @@ def _field_score(q: Query, strings: list[str]) -> float:
         if s.startswith(q.text) or compact.startswith(q.compact):
             best = max(best, 0.85 + 0.05 * len(q.compact) / max(1, len(compact)))
             continue
-        words = s.split() + [a + b for a, b in zip(s.split(), s.split()[1:])]
+        words = s.split() + [a + b for a, b in zip(s.split(), s.split()[1:], strict=False)]
         sims = []
         for i, qw in enumerate(q.words):
             last = i == len(q.words) - 1

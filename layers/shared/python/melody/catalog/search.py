@@ -88,7 +88,7 @@ def _unknown_words(q: Query, candidates: list[dict[str, Any]], repo: RecallRepos
     if not words:
         return set()
     if candidates and "known" in candidates[0]:
-        known = candidates[0]["known"]
+        known: set[str] = candidates[0]["known"]
     else:
         known = repo.known_tokens(q.words)
     return words - known

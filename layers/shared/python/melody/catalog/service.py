@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from melody.catalog.keys import dedup_keys, dedup_match
 from melody.catalog.models import SearchPage, SongIn, SourceStatus
@@ -18,9 +18,11 @@ from melody.catalog.search import MAX_RECALL_CAP, search_catalog
 from melody.core.observability import logger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Coroutine
 
     from melody.core.clock import Clock
+
+_T = TypeVar("_T")
 
 
 class ProviderFailure(Exception):
@@ -109,7 +111,7 @@ class MusicSearchService:
                 pending.append(provider)
         if pending:
             results = _run(self._gather(pending, query, language, limit))
-            for provider, outcome in zip(pending, results):
+            for provider, outcome in zip(pending, results, strict=True):
                 if isinstance(outcome, ProviderFailure):
                     statuses[provider.name] = SourceStatus(
                         status=outcome.status, detail=outcome.detail, retry_after_s=outcome.retry_after_s
@@ -130,8 +132,10 @@ class MusicSearchService:
             self._merge_into_catalog(songs)
         return statuses
 
-    async def _gather(self, providers: list[Provider], query: str, language: str | None, limit: int):
-        async def one(provider: Provider):
+    async def _gather(
+        self, providers: list[Provider], query: str, language: str | None, limit: int
+    ) -> list[list[SongIn] | ProviderFailure]:
+        async def one(provider: Provider) -> list[SongIn] | ProviderFailure:
             timeout = self.timeout_of(provider)
             try:
                 return await asyncio.wait_for(provider.search(query, language=language, limit=limit), timeout=timeout)
@@ -182,7 +186,7 @@ def same_song(a: SongIn, b: SongIn) -> bool:
     return dedup_match(a.artists, a.duration_s, b.artists, b.duration_s)
 
 
-def _run(coro):
+def _run(coro: Coroutine[Any, Any, _T]) -> _T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -49,4 +49,5 @@ class CatalogTrackAudio:
         bucket, key = location
         name = title.replace("/", "-").replace("\\", "-").strip() if title else ""
         filename = f"{name}{PurePosixPath(key).suffix}" if name else None
-        return storage.presign_get(bucket, key, expires_s=expires_s, filename=filename)
+        url: str = storage.presign_get(bucket, key, expires_s=expires_s, filename=filename)
+        return url

@@ -17,10 +17,13 @@ from melody.core.dynamodb import bind_model
 from melody.core.dynamodb import conditional_failed as _failed_condition
 
 if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
+
+    from melody.catalog.models import InstrumentalStatus
     from melody.core.settings import CommonSettings
 
 
-class JobsByUser(GlobalSecondaryIndex):
+class JobsByUser(GlobalSecondaryIndex["JobModel"]):
     class Meta:
         index_name = "by_user"
         projection = AllProjection()
@@ -29,7 +32,7 @@ class JobsByUser(GlobalSecondaryIndex):
     created_at = NumberAttribute(range_key=True)
 
 
-class JobsByUserTrack(GlobalSecondaryIndex):
+class JobsByUserTrack(GlobalSecondaryIndex["JobModel"]):
     """Sparse: only jobs for a catalog track carry ``user_track``, so uploads never appear here."""
 
     class Meta:
@@ -55,7 +58,7 @@ class JobModel(Model):
     status = UnicodeAttribute()
     progress = NumberAttribute(default=0)
     stage = UnicodeAttribute(null=True)
-    stage_timings = MapAttribute(null=True)
+    stage_timings: MapAttribute[str, Any] = MapAttribute(null=True)
     body = JSONAttribute()  # the rest of the job record
     user_track = UnicodeAttribute(null=True)  # "<user_id>#<track_id>", catalog-track jobs only
     by_user = JobsByUser()
@@ -120,7 +123,7 @@ class DynamoJobStore:
         except JobModel.DoesNotExist:
             return None
 
-    def list_for_user(self, user_id: str, *, limit: int, cursor: dict | None) -> tuple[list[Job], dict | None]:
+    def list_for_user(self, user_id: str, *, limit: int, cursor: dict[str, Any] | None) -> tuple[list[Job], dict[str, Any] | None]:
         start = None
         if cursor:
             start = {
@@ -154,7 +157,7 @@ class DynamoJobStore:
                 merged["progress"] = max(int(item.progress or 0), int(changes["progress"]))
             target = _to_item(Job.model_validate(merged))
             # SET only what a transition owns: stage timings written by parallel steps survive.
-            actions = [
+            actions: list[Action] = [
                 JobModel.status.set(target.status),
                 JobModel.progress.set(target.progress),
                 JobModel.body.set(target.body),
@@ -218,7 +221,7 @@ class DynamoResultStore:
         return True
 
 
-_INSTRUMENTAL_STATUS = {
+_INSTRUMENTAL_STATUS: dict[str, InstrumentalStatus] = {
     "awaiting_upload": "pending",
     "queued": "pending",
     "processing": "processing",
@@ -256,7 +259,7 @@ class JobsInstrumentalStatus:
             found[first] = self._newest(user_id, first)
             if rest:
                 with ThreadPoolExecutor(max_workers=min(self._max_workers, len(rest))) as pool:
-                    found.update(zip(rest, pool.map(lambda t: self._newest(user_id, t), rest)))
+                    found.update(zip(rest, pool.map(lambda t: self._newest(user_id, t), rest), strict=True))
         return {track_id: found[track_id] for track_id in track_ids}
 
     @staticmethod

@@ -27,11 +27,11 @@ def safe_filename(name: str) -> str:
     return cleaned or "upload"
 
 
-def encode_cursor(key: dict | None) -> str | None:
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode() if key else None
 
 
-def decode_cursor(cursor: str | None) -> dict | None:
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
     try:
@@ -161,7 +161,9 @@ class JobService:
         get = self._storage.presign_get
         stem = (job.filename or "song").rsplit(".", 1)[0]
         return {
-            "instrumental_url": get(self._media_bucket, result.instrumental_key, expires_s=self._media_expires, filename=f"{stem} (instrumental).m4a"),
+            "instrumental_url": get(
+                self._media_bucket, result.instrumental_key, expires_s=self._media_expires, filename=f"{stem} (instrumental).m4a"
+            ),
             "vocals_url": get(self._media_bucket, result.vocals_key, expires_s=self._media_expires, filename=f"{stem} (vocals).m4a"),
             "waveform_url": get(self._media_bucket, result.waveform_key, expires_s=self._media_expires),
             "original_url": get(job.bucket, job.key, expires_s=self._media_expires),

@@ -17,15 +17,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from melody.conversions.models import AudioResult, result_key_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import ModuleType
+
     from melody.conversions.ports import JobStore, ObjectStorage, ResultStore
     from melody.core.clock import Clock
 
 # Error names that tell the state machine "the input is bad, do not retry".
+_T = TypeVar("_T")
 _CODE_MESSAGE = re.compile(r"^(?P<code>[a-z][a-z0-9_]{2,40}): (?P<message>.+)$", re.S)
 
 # Failure codes caused by what the user uploaded (nothing an operator can fix). Every other code
@@ -116,7 +120,7 @@ class PipelineSteps:
         prefix = f"stems/{digest}/{engine}"
         with self._step(job_id, "separate", progress=25, done_progress=85), self._local_copy(state) as path:
 
-            def run(audio):
+            def run(audio: ModuleType) -> tuple[Any, dict[str, Path]]:
                 decoded = self._decode(audio, path)
                 stems = audio.separate(decoded, engine=engine, **self._engine_options.get(engine, {}))
                 out = {name: path.with_name(f"{name}.m4a") for name in ("instrumental", "vocals")}
@@ -146,7 +150,7 @@ class PipelineSteps:
         digest = state["probe"]["content_hash"]
         with self._step(job_id, "analyse", progress=20, done_progress=50), self._local_copy(state) as path:
 
-            def run(audio):
+            def run(audio: ModuleType) -> tuple[dict[str, Any], Any]:
                 separator = audio.get_engine(engine, **self._engine_options.get(engine, {}))
                 decoded = self._decode(audio, path)
                 result = audio.analyse(decoded, engine={"name": separator.name, "version": separator.version})
@@ -235,7 +239,7 @@ class PipelineSteps:
     # -- helpers ----------------------------------------------------------------------------
 
     @contextmanager
-    def _step(self, job_id: str, stage: str, *, progress: int, done_progress: int | None = None):
+    def _step(self, job_id: str, stage: str, *, progress: int, done_progress: int | None = None) -> Iterator[None]:
         self._jobs.advance(job_id, stage=stage, progress=progress, now=self._clock.now())
         started = time.perf_counter()
         outcome = "failed"
@@ -251,7 +255,7 @@ class PipelineSteps:
                     self._jobs.advance(job_id, stage=stage, progress=done_progress, now=self._clock.now())
 
     @contextmanager
-    def _local_copy(self, state: dict[str, Any]):
+    def _local_copy(self, state: dict[str, Any]) -> Iterator[Path]:
         folder = self._work_dir / f"melody-{state['job_id']}-{time.monotonic_ns()}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "source"
@@ -261,7 +265,7 @@ class PipelineSteps:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _decode(self, audio, path: Path, **options):
+    def _decode(self, audio: ModuleType, path: Path, **options: Any) -> Any:
         """Decode with the configured duration limit (not the engine's built-in default)."""
         try:
             return audio.decode(str(path), max_duration_s=self._max_duration_s, **options)
@@ -274,7 +278,7 @@ class PipelineSteps:
         return AudioRejected("too_long", f"Songs can be at most {_minutes(self._max_duration_s)} long.")
 
     @staticmethod
-    def _audio_call(fn):
+    def _audio_call(fn: Callable[[ModuleType], _T]) -> _T:
         import melody_audio  # heavy (numpy/scipy): only the step functions load it
 
         try:

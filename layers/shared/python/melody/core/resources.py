@@ -7,6 +7,7 @@ tables and buckets in moto, so the two cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,11 @@ BUCKETS: tuple[BucketSpec, ...] = (
 )
 
 
-def create_table_request(spec: TableSpec, table_name: str) -> dict:
+def create_table_request(spec: TableSpec, table_name: str) -> dict[str, Any]:
     """The ``CreateTable`` arguments for a spec (on-demand billing, as in AWS)."""
     keys = [spec.partition_key] + ([spec.sort_key] if spec.sort_key else [])
     attributes = {k.name: k.type for k in keys}
-    request: dict = {
+    request: dict[str, Any] = {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
         "KeySchema": [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]

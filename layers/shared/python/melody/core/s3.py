@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from melody.core.settings import CommonSettings
 
 
 class S3Storage:
@@ -44,7 +47,8 @@ class S3Storage:
 
     def head(self, bucket: str, key: str) -> dict[str, Any] | None:
         try:
-            return self._client.head_object(Bucket=bucket, Key=key)
+            head: dict[str, Any] = self._client.head_object(Bucket=bucket, Key=key)
+            return head
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -65,7 +69,7 @@ class S3Storage:
         )
 
 
-def s3_client(region: str, endpoint_url: str | None):
+def s3_client(region: str, endpoint_url: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -74,7 +78,7 @@ def s3_client(region: str, endpoint_url: str | None):
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
-def storage_for(settings) -> S3Storage:
+def storage_for(settings: CommonSettings) -> S3Storage:
     """The S3 adapter for a function's settings: its region, endpoint and public (browser) endpoint."""
     return S3Storage(
         s3_client(settings.aws_region, settings.s3_endpoint_url),

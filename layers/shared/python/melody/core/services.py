@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from melody.library.service import LibraryService
     from melody.users.service import UserService
 
-__all__ = ["Services", "build_sms_sender"]
+__all__ = ["Services", "build_sms_sender", "check_sms_settings"]
 
 
 class Services:
@@ -135,6 +135,12 @@ class Services:
         from aws_lambda_powertools.utilities import parameters
 
         return str(parameters.get_secret(secret_id, max_age=300))
+
+    def check_sms_sender(self) -> None:
+        """Refuse, without building it, a sender that cannot work here (the auth function's init:
+        a misconfigured deploy fails its start, not a login; its client is built on first use)."""
+        if self._sms_sender is None:
+            check_sms_settings(self.settings)
 
     @cached_property
     def sms_sender(self) -> SmsSender:
@@ -345,16 +351,23 @@ class Services:
         )
 
 
+def check_sms_settings(settings: AuthSettings) -> None:
+    if settings.sms_sender == "console" and settings.stage not in ("dev", "test"):
+        raise RuntimeError("the console SMS sender is for dev only; configure sns or msg91")
+    if settings.sms_sender == "msg91" and not (settings.msg91_auth_key and settings.msg91_template_id):
+        raise RuntimeError("msg91 needs MELODY_MSG91_AUTH_KEY and MELODY_MSG91_TEMPLATE_ID")
+
+
 def build_sms_sender(settings: AuthSettings) -> SmsSender:
     from melody.auth import sms
 
+    check_sms_settings(settings)
     if settings.sms_sender == "console":
         return sms.ConsoleSmsSender(settings.stage)
     if settings.sms_sender == "msg91":
         import httpx
 
-        if not (settings.msg91_auth_key and settings.msg91_template_id):
-            raise RuntimeError("msg91 needs MELODY_MSG91_AUTH_KEY and MELODY_MSG91_TEMPLATE_ID")
+        assert settings.msg91_auth_key is not None and settings.msg91_template_id is not None
         return sms.Msg91SmsSender(
             httpx.Client(timeout=5.0),
             auth_key=settings.msg91_auth_key.get_secret_value(),

@@ -17,7 +17,8 @@ Stage = Literal["dev", "test", "staging", "prod"]
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MELODY_", extra="ignore")
+    # defer_build: only the settings class a function instantiates builds its validator (cold start)
+    model_config = SettingsConfigDict(env_prefix="MELODY_", extra="ignore", defer_build=True)
 
     stage: Stage = "prod"
     service_name: str = "melody-studio"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 TOMBSTONE_TTL_S = 30 * 24 * 3600
 
 
-class ByAdded(GlobalSecondaryIndex):
+class ByAdded(GlobalSecondaryIndex["LibraryItemModel"]):
     class Meta:
         index_name = "by_added"
         projection = AllProjection()
@@ -34,7 +34,7 @@ class ByAdded(GlobalSecondaryIndex):
     added_at = NumberAttribute(range_key=True)
 
 
-class ByUpdated(GlobalSecondaryIndex):
+class ByUpdated(GlobalSecondaryIndex["LibraryItemModel"]):
     class Meta:
         index_name = "by_updated"
         projection = AllProjection()

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Response
 from melody.api.deps import AppServices, CurrentUser
 from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
 from melody.api.params import int_param
-from melody.catalog.models import TRACK_ID
+from melody.catalog.models import TRACK_ID, Track
+from melody.catalog.ports import Instrumental
 from melody.catalog.schemas import TrackSummary
 from melody.core.errors import InvalidInput, NotFound
 from melody.library.schemas import LibraryItemOut, LibraryOut, PlayOut
+from melody.library.service import LibraryEntry
 
 router = APIRouter(prefix="/library", tags=["library"], responses={**PROTECTED, **unavailable(CATALOG_UNAVAILABLE)})
 
@@ -21,7 +23,7 @@ def _track_id(track_id: str) -> str:
     return track_id
 
 
-def _item(entry, track, instrumental) -> LibraryItemOut:
+def _item(entry: LibraryEntry, track: Track | None, instrumental: Instrumental) -> LibraryItemOut:
     return LibraryItemOut(
         track_id=entry.track_id,
         track=TrackSummary.of(track) if track else None,

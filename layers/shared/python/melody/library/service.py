@@ -105,7 +105,7 @@ class LibraryService:
         found = instrumentals_of(self.instrumental, user_id, ids)
         return [(e, tracks.get(e.track_id), found.get(e.track_id, NO_INSTRUMENTAL)) for e in entries]
 
-    def add(self, user_id: str, track_id: str):
+    def add(self, user_id: str, track_id: str) -> tuple[tuple[LibraryEntry, Track | None, Instrumental], bool]:
         self._require_track(track_id)
         entry, created = self.store.add(user_id, track_id, now=self.clock.now())
         return self._decorate(user_id, [entry])[0], created
@@ -113,7 +113,7 @@ class LibraryService:
     def remove(self, user_id: str, track_id: str) -> bool:
         return self.store.remove(user_id, track_id, now=self.clock.now())
 
-    def play(self, user_id: str, track_id: str):
+    def play(self, user_id: str, track_id: str) -> LibraryEntry | None:
         self._require_track(track_id)
         import datetime as dt
 

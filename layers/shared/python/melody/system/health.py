@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from melody.core.resources import BUCKETS, TABLES
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from melody.core.sql.executor import SqlExecutor
 
 
-def _timed(check: Callable[[], None]) -> DependencyState:
+def _timed(check: Callable[[], object]) -> DependencyState:
     started = time.perf_counter()
     try:
         check()
@@ -30,7 +31,7 @@ def _timed(check: Callable[[], None]) -> DependencyState:
 # table, one HeadBucket per bucket and a database round trip (which may wake a paused Aurora).
 CACHE_TTL_S = 10.0
 FAILURE_TTL_S = 2.0
-_cache: dict[tuple, tuple[float, dict[str, DependencyState]]] = {}
+_cache: dict[tuple[tuple[str, str], ...], tuple[float, dict[str, DependencyState]]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -57,10 +58,10 @@ def _probe(settings: CommonSettings) -> dict[str, DependencyState]:
     states: dict[str, DependencyState] = {}
     for table in TABLES:
         name = getattr(settings, table.settings_field)
-        states[f"table:{table.settings_field}"] = _timed(lambda n=name: dynamodb.describe_table(TableName=n))
+        states[f"table:{table.settings_field}"] = _timed(partial(dynamodb.describe_table, TableName=name))
     for bucket in BUCKETS:
         name = getattr(settings, bucket.settings_field)
-        states[f"bucket:{bucket.settings_field}"] = _timed(lambda n=name: s3.head_bucket(Bucket=n))
+        states[f"bucket:{bucket.settings_field}"] = _timed(partial(s3.head_bucket, Bucket=name))
     states["catalog_database"] = check_catalog(settings)
     return states
 

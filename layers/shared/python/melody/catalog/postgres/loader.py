@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from melody.catalog.models import TRACK_ID, SongIn
 from melody.catalog.postgres.repository import CatalogRepository
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from melody.core.sql.executor import SqlExecutor
 
 
 @dataclass
@@ -18,7 +24,7 @@ class LoadReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
 
 
-def parse_lines(lines) -> tuple[list[SongIn], list[tuple[int, str]]]:
+def parse_lines(lines: Iterable[str]) -> tuple[list[SongIn], list[tuple[int, str]]]:
     songs: list[SongIn] = []
     rejected: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
@@ -42,7 +48,7 @@ def load_file(path: Path, repo: CatalogRepository) -> LoadReport:
     return LoadReport(loaded=repo.upsert_songs(songs), rejected=rejected)
 
 
-def ensure_catalog(executor, seed: Path | None) -> tuple[list[int], LoadReport | None]:
+def ensure_catalog(executor: SqlExecutor, seed: Path | None) -> tuple[list[int], LoadReport | None]:
     """``melody dev``'s first-start step: migrate, then load the seed catalogue into an empty catalog."""
     from melody.catalog.postgres.migrations import migrate
 

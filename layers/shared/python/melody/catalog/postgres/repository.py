@@ -149,8 +149,8 @@ class CatalogRepository:
         return count
 
     def _upsert_batch(self, songs: list[SongIn]) -> int:
-        albums: dict[str, dict] = {}
-        artists: dict[str, dict] = {}
+        albums: dict[str, dict[str, Any]] = {}
+        artists: dict[str, dict[str, Any]] = {}
         song_rows, links, postings, externals = [], [], [], []
         vocab: dict[str, int] = {}
         for song in songs:
@@ -358,7 +358,8 @@ class CatalogRepository:
         if song.isrc:
             rows = self.db.query("SELECT track_id FROM songs WHERE isrc = :isrc LIMIT 1", {"isrc": song.isrc})
             if rows:
-                return rows[0]["track_id"]
+                by_isrc: str = rows[0]["track_id"]
+                return by_isrc
         if not song.artists and song.duration_s is None:
             return None  # dedup_match needs a shared artist or two known durations
         keys = dedup_keys(song.title, song.title_latin)
@@ -371,7 +372,8 @@ class CatalogRepository:
             if isinstance(artists, str):  # the Data API returns jsonb as text
                 artists = json.loads(artists)
             if dedup_match(song.artists, song.duration_s, list(artists or []), row.get("duration_s")):
-                return row["track_id"]
+                duplicate: str = row["track_id"]
+                return duplicate
         return None
 
     def recompute_dedup_keys(self, *, batch_size: int = 500) -> int:

@@ -8,12 +8,17 @@ it bounds both its HTTP calls and (``MusicSearchService``) its whole search.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from melody.catalog.providers.base import SkippedProvider
 from melody.catalog.providers.lastfm import LastFmProvider
 from melody.catalog.providers.spotify import SpotifyProvider
 from melody.catalog.providers.youtube import YouTubeProvider
+
+if TYPE_CHECKING:
+    import httpx
+
+    from melody.catalog.service import Provider
 
 
 def load_credentials(secret_id: str | None) -> dict[str, Any]:
@@ -25,12 +30,14 @@ def load_credentials(secret_id: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def build_providers(settings: Any, *, credentials: dict[str, Any] | None = None, transport=None) -> list:
+def build_providers(
+    settings: Any, *, credentials: dict[str, Any] | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> list[Provider]:
     creds = credentials if credentials is not None else load_credentials(getattr(settings, "provider_secret_id", None))
     shared = float(getattr(settings, "provider_timeout_s", 2.5))
     overrides = dict(getattr(settings, "provider_timeouts", None) or {})
     enabled = [p.strip() for p in str(getattr(settings, "providers_enabled", "")).split(",") if p.strip()]
-    providers: list = []
+    providers: list[Provider] = []
     for name in enabled:
         c = creds.get(name) or {}
         timeout = float(overrides.get(name, shared))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from melody.catalog.models import SongIn
 from melody.catalog.providers.base import HttpProvider
 from melody.catalog.service import ProviderFailure
+
+if TYPE_CHECKING:
+    import httpx
 
 API = "https://ws.audioscrobbler.com/2.0/"
 RATE_LIMITED = 29
@@ -13,7 +18,7 @@ RATE_LIMITED = 29
 class LastFmProvider(HttpProvider):
     name = "lastfm"
 
-    def __init__(self, api_key: str, *, timeout: float, transport=None) -> None:
+    def __init__(self, api_key: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(timeout=timeout, transport=transport)
         self._key = api_key
 

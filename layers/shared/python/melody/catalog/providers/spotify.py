@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import httpx
 
 from melody.catalog.models import SongIn
 from melody.catalog.providers.base import HttpProvider, check
 from melody.catalog.service import ProviderFailure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TOKEN_URL = "https://accounts.spotify.com/api/token"
 SEARCH_URL = "https://api.spotify.com/v1/search"
@@ -21,7 +25,8 @@ def _url(provider: str, url: str | None) -> dict[str, str]:
 class SpotifyProvider(HttpProvider):
     name = "spotify"
 
-    def __init__(self, client_id: str, client_secret: str, *, timeout: float, transport=None, clock=time.time) -> None:
+    def __init__(self, client_id: str, client_secret: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__(timeout=timeout, transport=transport)
         self._auth = (client_id, client_secret)
         self._token: str | None = None

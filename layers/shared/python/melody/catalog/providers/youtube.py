@@ -43,7 +43,7 @@ def _split_title(title: str, channel: str) -> tuple[str, list[str]]:
 class YouTubeProvider(HttpProvider):
     name = "youtube"
 
-    def __init__(self, api_key: str, *, timeout: float, transport=None) -> None:
+    def __init__(self, api_key: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(timeout=timeout, transport=transport)
         self._key = api_key
 

@@ -15,7 +15,11 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+    from psycopg.rows import DictRow
 
 Params = Mapping[str, Any] | None
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
@@ -49,13 +53,13 @@ class PsycopgExecutor:
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 4, connect_timeout: int = 5) -> None:
         self._url = url
         self._schema = schema
-        self._pool: queue.LifoQueue = queue.LifoQueue()
+        self._pool: queue.LifoQueue[Connection[DictRow]] = queue.LifoQueue()
         self._size = pool_size
         self._created = 0
         self._lock = threading.Lock()
         self._connect_timeout = connect_timeout
 
-    def _connect(self):
+    def _connect(self) -> Connection[DictRow]:
         import psycopg
         from psycopg.rows import dict_row
 
@@ -65,7 +69,7 @@ class PsycopgExecutor:
         return psycopg.connect(self._url, **kwargs)
 
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _connection(self) -> Iterator[Connection[DictRow]]:
         conn = None
         try:
             conn = self._pool.get_nowait()
@@ -100,7 +104,7 @@ class PsycopgExecutor:
                 self._pool.put(conn)
 
     @staticmethod
-    def _run(conn, sql: str, params: Params) -> tuple[list[dict[str, Any]], int]:
+    def _run(conn: Connection[DictRow], sql: str, params: Params) -> tuple[list[dict[str, Any]], int]:
         bound = {k: _adapt(v) for k, v in (params or {}).items()}
         with conn.cursor() as cur:
             cur.execute(to_pyformat(sql) if bound else sql, bound or None)
@@ -129,7 +133,7 @@ class PsycopgExecutor:
 
 
 class _BoundPsycopg:
-    def __init__(self, conn) -> None:
+    def __init__(self, conn: Connection[DictRow]) -> None:
         self._conn = conn
 
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
@@ -199,7 +203,7 @@ def data_api_rows(response: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for record in response.get("records") or []:
         row = {}
-        for name, type_name, field in zip(names, types, record):
+        for name, type_name, field in zip(names, types, record, strict=True):
             value = _field_value(field)
             if value is not None and type_name in _JSON_TYPES and isinstance(value, str):
                 value = json.loads(value)
@@ -232,7 +236,8 @@ class DataApiExecutor:
             request["parameters"] = [data_api_parameter(k, v) for k, v in params.items()]
         if self._transaction_id:
             request["transactionId"] = self._transaction_id
-        return self._client.execute_statement(**request)
+        response: dict[str, Any] = self._client.execute_statement(**request)
+        return response
 
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         return data_api_rows(self._statement(sql, params))
