@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from melody_dev.local.pipeline import upload_event_pattern
+from melody.conversions.trigger import upload_event_pattern
 
 from .helpers import as_list, function_by_service, resources, role_policy_statements
 

@@ -55,3 +55,21 @@ def test_the_pipeline_steps_take_no_snapshot(synth):
     """SnapStart is for the request path; the pipeline's functions keep on-demand init (and images cannot)."""
     for fn in resources(synth.pipeline, "AWS::Lambda::Function").values():
         assert "SnapStart" not in fn["Properties"]
+
+
+def test_tracing_off_disables_x_ray_and_tells_the_functions_not_to_load_its_sdk():
+    from aws_cdk import App, Stack
+    from aws_cdk.assertions import Template
+
+    from melody_infra.config import MelodyConfig
+    from melody_infra.constructs import MelodyFunction, MelodyLayers
+
+    app = App(context={"stage": "test", "tracing": "false", "aws:cdk:bundling-stacks": []})
+    config = MelodyConfig.from_node(app.node)
+    assert config.tracing is False
+    stack = Stack(app, "TracingOff")
+    MelodyFunction(stack, "Users", area="users", config=config, layers=MelodyLayers(stack, "Layers"), snap_start=True)
+    (fn,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    assert fn["Properties"].get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": "PassThrough"}  # no active tracing
+    assert fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert MelodyConfig.from_node(App().node).tracing is True  # on unless turned off

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from melody.conversions.trigger import upload_event_pattern
 from melody.core.observability import logger
 
 STATE_MACHINE = "audio_pipeline"
@@ -99,12 +100,6 @@ class LocalPipeline:
                 self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def upload_event_pattern(bucket: str) -> dict:
-    return {
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": "uploads/"}]}},
-    }
 
 
 class _DeferredStarter:

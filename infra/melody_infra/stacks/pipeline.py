@@ -41,7 +41,7 @@ from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
 from melody.conversions.metrics import FAILURE_METRIC
-from melody_dev.local.pipeline import upload_event_pattern
+from melody.conversions.trigger import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
 from melody_infra.constructs.function import METRICS_NAMESPACE

@@ -1,5 +1,4 @@
 """S3 "Object Created" (via EventBridge) → one pipeline execution per uploaded object."""
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -15,3 +14,12 @@ def handle_object_created(event: dict[str, Any], jobs: JobService) -> str:
     """Validate the event's shape and start the job's pipeline; returns the outcome."""
     parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
     return jobs.on_object_created(parsed.detail.bucket.name, parsed.detail.object.key, int(parsed.detail.object.size or 0))
+
+
+def upload_event_pattern(bucket: str) -> dict[str, Any]:
+    """The EventBridge pattern of the events above: CDK's rule in AWS and the local stack's rule in moto."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": "uploads/"}]}},
+    }
