@@ -287,3 +287,37 @@ def test_a_repeated_mark_failed_counts_the_failure_once(tmp_path):
     jobs.transition = lambda job_id, *, allowed_from, changes: False  # already failed: a retried MarkFailed
     again = steps.mark_failed(state(error=error))
     assert failures == [("input", "not_audio")] and again["code"] == "not_audio"
+
+
+# -- the fields the state machine selects from each step --------------------------------------------
+# A ResultSelector path that matches nothing fails the whole execution with States.Runtime, which no
+# Catch handles: MarkFailed would never run and the job would stay "processing". So every field the
+# ASL selects from a step's payload must always be in what that step returns.
+
+
+def selected_payload_fields(state_name: str) -> set[str]:
+    asl = json.loads((Path(__file__).resolve().parents[3] / "statemachines" / "audio_pipeline.asl.json").read_text())
+    states = dict(asl["States"])
+    for branch in asl["States"]["Process"]["Branches"]:
+        states.update(branch["States"])
+    selector = states[state_name].get("ResultSelector", {})
+    return {path.removeprefix("$.Payload.") for key, path in selector.items() if key.endswith(".$") and path.startswith("$.Payload.")}
+
+
+@needs_ffmpeg
+def test_probe_returns_every_field_the_state_machine_selects(tmp_path, no_declared_duration):
+    steps, _, _ = make_steps(tmp_path, song_wav(2, seed=8))
+    assert selected_payload_fields("Probe") == {"content_hash", "cached"}
+    assert selected_payload_fields("Probe") <= set(steps.probe(state()))
+
+
+def test_reuse_returns_every_field_the_state_machine_selects(tmp_path):
+    from melody.conversions.models import AudioResult
+
+    steps, _, _ = make_steps(tmp_path)
+    steps._results.get = lambda key: AudioResult(
+        result_key="k", content_hash="ab" * 32, engine="dsp", engine_version="1", instrumental_key="i",
+        vocals_key="v", waveform_key="w", analysis_key="a", analysis={}, created_at=0,
+    )  # fmt: skip
+    assert selected_payload_fields("ReuseResults") == {"stems", "analysis"}
+    assert selected_payload_fields("ReuseResults") <= set(steps.reuse(state(**PROBED)))
