@@ -56,7 +56,7 @@ def time_calls(fn, n: int) -> list[float]:
     return samples
 
 
-def latency(container, n: int, sms) -> dict[str, list[float]]:
+def latency(services, n: int, sms) -> dict[str, list[float]]:
     from fastapi import APIRouter
     from fastapi.testclient import TestClient
 
@@ -65,7 +65,7 @@ def latency(container, n: int, sms) -> dict[str, list[float]]:
 
     noop = APIRouter()
     noop.add_api_route("/noop", lambda: {"ok": True}, methods=["POST"])
-    client = TestClient(full_app(container))
+    client = TestClient(full_app(services))
     baseline = TestClient(create_app(None, [noop]))
     phones = [f"9{i:09d}" for i in range(n)]
     challenges: list[str] = []
@@ -146,11 +146,11 @@ def main() -> None:
         memory.keys, fakes.MemoryTokens(), clock, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
         access_ttl_s=900, refresh_ttl_s=3600,
     )
-    for label, container, sender in (
+    for label, services, sender in (
         ("in-memory stores", memory, sms),
         ("moto DynamoDB over loopback", Services(settings, sms_sender=(moto_sms := DictSender())), moto_sms),
     ):
-        results = latency(container, args.requests, sender)
+        results = latency(services, args.requests, sender)
         print(f"\n## Warm latency, {label}, {args.requests} requests each, target p95 < 15 ms")
         print(f"{'route':28} {'p50 ms':>8} {'p95 ms':>8}")
         for route, samples in results.items():

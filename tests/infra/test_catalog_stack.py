@@ -170,3 +170,13 @@ def test_library_gets_no_s3_access(synth):
     _, fn = function_by_service(synth.api, "melody-library")
     assert _s3_statements(synth.api, fn) == []
     assert "MELODY_MEDIA_BUCKET" not in fn["Properties"]["Environment"]["Variables"]
+
+
+def test_the_migrations_hash_reads_the_files_the_catalog_applies():
+    """The hash must cover the migrations the runtime applies: pointed at a folder that no longer
+    exists (after a move), it hashes nothing and a new migration would never reach Aurora."""
+    from melody.catalog.postgres.migrations import available_migrations
+    from melody_infra.stacks.catalog import MIGRATIONS_DIR
+
+    applied = {f"{m.version:04d}_{m.name}.sql" for m in available_migrations()}
+    assert applied and {p.name for p in MIGRATIONS_DIR.glob("*.sql")} == applied

@@ -5,7 +5,7 @@
 * the cluster: aurora-postgresql 16, one Serverless v2 writer (``catalog_min_acu``..``catalog_max_acu``),
   Data API on, storage encrypted, IAM auth, generated credentials in Secrets Manager, backups,
   deletion protection in prod, a security group without ingress rules;
-* ``Custom::MelodyCatalogMigrations``: applies ``melody/adapters/catalog/migrations/*.sql`` through
+* ``Custom::MelodyCatalogMigrations``: applies ``melody/catalog/postgres/migrations/*.sql`` through
   the Data API on every deployment whose migration set changed (the hash is a property);
 * the provider-credentials secret (created as ``{}``; operators fill it in).
 
@@ -37,7 +37,7 @@ from melody_infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge, nag_ref
 from melody_infra.paths import SHARED_LAYER_DIR
 from melody_infra.stacks.data import DataStack
 
-MIGRATIONS_DIR = SHARED_LAYER_DIR / "python" / "melody" / "adapters" / "catalog" / "migrations"
+MIGRATIONS_DIR = SHARED_LAYER_DIR / "python" / "melody" / "catalog" / "postgres" / "migrations"
 HANDLERS_DIR = Path(__file__).resolve().parents[1] / "handlers"
 DATABASE_NAME = "melody"
 ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_6

@@ -112,10 +112,10 @@ def test_a_verify_only_container_uses_the_jwks_and_cannot_log_anyone_in(tmp_path
     from melody.core.services import Services
     from melody.core.settings import TokenSettings
 
-    container = Services(TokenSettings(_env_file=None, jwks_url=URL, stage="test"))
-    assert isinstance(container.verification_keys, RemoteJwks)
+    services = Services(TokenSettings(_env_file=None, jwks_url=URL, stage="test"))
+    assert isinstance(services.verification_keys, RemoteJwks)
     with pytest.raises(RuntimeError):
-        container.users.login("+919876543210")  # no HMAC key here: user ids are derived by auth only
+        services.users.login("+919876543210")  # no HMAC key here: user ids are derived by auth only
 
 
 def test_an_outage_costs_one_fetch_per_interval_not_one_per_request():

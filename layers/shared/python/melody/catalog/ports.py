@@ -1,4 +1,4 @@
-"""Ports of the catalog and library domain; adapters implement them, wiring picks them."""
+"""Ports of the catalog and library domain; adapters implement them, ``melody.core.services`` picks them."""
 
 from __future__ import annotations
 
