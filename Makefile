@@ -20,8 +20,9 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-## The local stack on its embedded defaults: http://127.0.0.1:8000
+## The local stack on its embedded defaults: http://127.0.0.1:8000 (ffmpeg installed if missing)
 run: install
+	bash scripts/system-deps.sh run
 	$(VENV)/bin/melody dev --port $(PORT) --data-dir $(DATA_DIR)
 
 ## Everything CI runs: system packages if missing, PostgreSQL, lint and type checks, then every test layer.

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# System packages the tests need (Debian): ffmpeg for audio, chromium for the PWA tests,
-# PostgreSQL when no server answers. Installs only what is missing.
+# System packages (Debian), only what is missing. `system-deps.sh run`: what the local stack needs
+# (ffmpeg: every conversion decodes and encodes with it). No argument: what the tests need too
+# (chromium for the PWA tests, node, fonts, PostgreSQL when no server answers).
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
+if [ "${1:-test}" = "run" ]; then
+  if [ ${#need[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "installing system packages: ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  exit 0
+fi
 command -v chromium >/dev/null || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs npm)
 # Devanagari and Tamil glyphs for the PWA's screenshots.
