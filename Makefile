@@ -52,8 +52,10 @@ postgres:
 openapi: install
 	$(VENV)/bin/melody openapi -o openapi.json
 
+## Offline synth with cdk-nag of one stage (a deployment must name its stage: there is no default).
+synth: STAGE ?= prod
 synth: install
-	CDK_OUTDIR=cdk.out $(PY) infra/app.py
+	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' $(PY) infra/app.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache test-artifacts

@@ -22,4 +22,8 @@ if not any(k in os.environ for k in TOOLKIT_ENV) and os.environ.get("MELODY_BUND
     print("[melody] direct run: skipping asset bundling (set MELODY_BUNDLE=1 to bundle)", file=sys.stderr)
     context["aws:cdk:bundling-stacks"] = []
 
-build_app(context=context).app.synth()
+try:
+    melody = build_app(context=context)
+except ValueError as exc:  # a configuration mistake (say, no `-c stage=...`): one line, not a traceback
+    sys.exit(f"[melody] {exc}")
+melody.app.synth()

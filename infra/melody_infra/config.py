@@ -11,7 +11,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 STAGES = ("dev", "test", "staging", "prod")
-SMS_SENDERS = ("console", "sns", "msg91")
+# What a deployed stage may send codes with. The console sender (``otp phone=… code=…`` on stderr, so
+# in CloudWatch Logs once deployed) is for the local stack only, which CDK never deploys.
+SMS_SENDERS = ("sns", "msg91")
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -53,7 +55,7 @@ def _as_int(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class MelodyConfig:
-    stage: str = "dev"
+    stage: str  # required: a deployment names its stage (``-c stage=…``); there is no default
     uploads_expire_days: int = 7
     sms_sender: str = "sns"
     sns_sender_id: str | None = None
@@ -77,6 +79,10 @@ class MelodyConfig:
     separate_memory_mb: int = 6144
     analyse_memory_mb: int = 4096
     alarm_email: str | None = None
+    # security alarms (MelodyApi): SecurityEvent per kind, summed over 5 minutes, alarm at >= threshold
+    alarm_refresh_token_reuse_threshold: int = 1
+    alarm_otp_lockout_threshold: int = 20
+    alarm_rate_limited_threshold: int = 100
     # catalog
     catalog_min_acu: float = 0.5
     catalog_max_acu: float = 4.0
@@ -88,14 +94,34 @@ class MelodyConfig:
 
     @classmethod
     def from_node(cls, node: Node) -> MelodyConfig:
-        stage = str(_get(node, "stage", "dev"))
+        stage = node.try_get_context("stage")
+        if stage is None or str(stage).strip() == "":
+            raise ValueError(
+                f"context 'stage' is required: name the stage to deploy, e.g. cdk deploy --all -c stage=prod "
+                f"(one of {STAGES}); there is no default"
+            )
+        stage = str(stage)
         if stage not in STAGES:
             raise ValueError(f"context 'stage' must be one of {STAGES}, got {stage!r}")
-        sms_sender = str(_get(node, "sms_sender", "console" if stage in ("dev", "test") else "sns"))
+        sms_sender = str(_get(node, "sms_sender", "sns"))
+        if sms_sender == "console":
+            raise ValueError(
+                "sms_sender=console is for the local stack only (it writes every code to the logs); "
+                f"a deployed stage, dev and test included, uses one of {SMS_SENDERS}"
+            )
         if sms_sender not in SMS_SENDERS:
             raise ValueError(f"context 'sms_sender' must be one of {SMS_SENDERS}, got {sms_sender!r}")
-        if sms_sender == "console" and stage not in ("dev", "test"):
-            raise ValueError("sms_sender=console only works in the dev/test stages (the code is logged)")
+        thresholds = {
+            key: int(_get(node, key, default))
+            for key, default in (
+                ("alarm_refresh_token_reuse_threshold", 1),
+                ("alarm_otp_lockout_threshold", 20),
+                ("alarm_rate_limited_threshold", 100),
+            )
+        }
+        for key, value in thresholds.items():
+            if value < 1:
+                raise ValueError(f"context {key!r} must be at least 1, got {value}")
         retention = int(_get(node, "log_retention_days", 365 if stage == "prod" else 30))
         if retention not in _RETENTION:
             raise ValueError(f"context 'log_retention_days' must be one of {sorted(_RETENTION)}")
@@ -132,6 +158,7 @@ class MelodyConfig:
             separate_memory_mb=separate_mb,
             analyse_memory_mb=analyse_mb,
             alarm_email=node.try_get_context("alarm_email") or None,
+            **thresholds,
             catalog_min_acu=min_acu,
             catalog_max_acu=max_acu,
             catalog_backup_days=int(_get(node, "catalog_backup_days", 14 if stage == "prod" else 7)),

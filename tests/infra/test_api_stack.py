@@ -222,3 +222,65 @@ def test_bundling_was_skipped(synth):
 def test_synth_time_is_reported(synth):
     print(f"\nsynth (6 stacks, cdk-nag on): {synth.seconds:.1f}s")
     assert synth.seconds < 600
+
+
+# -- security alarms (SecurityEvent from melody.auth.security_events) ------------------------------
+
+
+def _security_alarms(synth) -> dict[str, dict]:
+    from melody.auth.security_events import SECURITY_EVENT_METRIC
+
+    alarms = resources(synth.api, "AWS::CloudWatch::Alarm").values()
+    by_kind = {}
+    for alarm in alarms:
+        props = alarm["Properties"]
+        if props.get("MetricName") == SECURITY_EVENT_METRIC:
+            dims = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+            by_kind[dims["kind"]] = {**props, "dimensions": dims}
+    return by_kind
+
+
+def test_security_alarms_watch_each_kind_of_the_auth_functions_security_events(synth):
+    from melody.auth.security_events import SECURITY_EVENT_KINDS
+
+    alarms = _security_alarms(synth)
+    assert set(alarms) == set(SECURITY_EVENT_KINDS) == {"refresh_token_reuse", "otp_lockout", "rate_limited"}
+    _, auth_fn = function_by_service(synth.api, "melody-auth")
+    env = auth_fn["Properties"]["Environment"]["Variables"]
+    for alarm in alarms.values():
+        # the EMF record's namespace and dimension set (service from powertools, kind) exactly
+        assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"] == "MelodyStudio"
+        assert alarm["dimensions"] == {"service": env["POWERTOOLS_SERVICE_NAME"], "kind": alarm["dimensions"]["kind"]}
+        assert alarm["Statistic"] == "Sum" and alarm["Period"] == 300 and alarm["EvaluationPeriods"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_security_alarm_thresholds_come_from_the_config(synth):
+    config = synth.melody.config
+    alarms = _security_alarms(synth)
+    assert alarms["refresh_token_reuse"]["Threshold"] == config.alarm_refresh_token_reuse_threshold == 1  # any reuse
+    assert alarms["otp_lockout"]["Threshold"] == config.alarm_otp_lockout_threshold
+    assert alarms["rate_limited"]["Threshold"] == config.alarm_rate_limited_threshold
+    assert config.alarm_otp_lockout_threshold > 1 and config.alarm_rate_limited_threshold > 1
+
+
+def test_security_alarms_notify_a_kms_encrypted_topic(synth):
+    topics = resources(synth.api, "AWS::SNS::Topic")
+    (topic_id,) = [k for k in topics if k.startswith("SecurityAlarmTopic")]
+    (key_id,) = [k for k in resources(synth.api, "AWS::KMS::Key") if k.startswith("SecurityAlarmTopicKey")]
+    assert topics[topic_id]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    key = resources(synth.api, "AWS::KMS::Key")[key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    cloudwatch = [
+        s for s in key["KeyPolicy"]["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert cloudwatch and set(as_list(cloudwatch[0]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    for alarm in _security_alarms(synth).values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    # SSL only, as the pipeline's topic
+    (policy,) = [
+        p for p in resources(synth.api, "AWS::SNS::TopicPolicy").values() if {"Ref": topic_id} in p["Properties"]["Topics"]
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -67,12 +68,66 @@ def test_config_validates_context():
 
     from melody_infra.config import MelodyConfig
 
-    assert MelodyConfig.from_node(App().node).uploads_expire_days == 7
-    assert MelodyConfig.from_node(App(context={"stage": "dev"}).node).sms_sender == "console"
-    with pytest.raises(ValueError):
-        MelodyConfig.from_node(App(context={"stage": "prod", "sms_sender": "console"}).node)
+    assert MelodyConfig.from_node(App(context={"stage": "dev"}).node).uploads_expire_days == 7
     with pytest.raises(ValueError):
         MelodyConfig.from_node(App(context={"stage": "qa"}).node)
+
+
+def test_a_deployment_must_name_its_stage():
+    """No default stage: ``cdk deploy`` without ``-c stage=…`` refuses to synthesise (it used to deploy dev)."""
+    from aws_cdk import App
+
+    from melody_infra.app import build_app
+    from melody_infra.config import MelodyConfig
+
+    for context in ({}, {"stage": ""}, {"sms_sender": "sns"}):
+        with pytest.raises(ValueError, match="'stage' is required"):
+            MelodyConfig.from_node(App(context=context).node)
+    with pytest.raises(ValueError, match="'stage' is required"):
+        build_app(context={"aws:cdk:bundling-stacks": []}, nag=False)
+    cdk_json = json.loads((REPO / "cdk.json").read_text())
+    assert "stage" not in cdk_json["context"]  # the CLI must not bring one either
+
+
+@pytest.mark.parametrize("stage", ["dev", "test", "staging", "prod"])
+def test_no_deployed_stage_may_use_the_console_sms_sender(stage):
+    """The console sender writes codes to the logs (CloudWatch, once deployed): the local stack only."""
+    from aws_cdk import App
+
+    from melody_infra.config import MelodyConfig
+
+    with pytest.raises(ValueError, match="local stack only"):
+        MelodyConfig.from_node(App(context={"stage": stage, "sms_sender": "console"}).node)
+    assert MelodyConfig.from_node(App(context={"stage": stage}).node).sms_sender == "sns"  # the default everywhere
+    assert MelodyConfig.from_node(App(context={"stage": stage, "sms_sender": "msg91"}).node).sms_sender == "msg91"
+
+
+def test_security_alarm_thresholds_are_context_keys():
+    from aws_cdk import App
+
+    from melody_infra.config import MelodyConfig
+
+    defaults = MelodyConfig.from_node(App(context={"stage": "prod"}).node)
+    assert (
+        defaults.alarm_refresh_token_reuse_threshold,
+        defaults.alarm_otp_lockout_threshold,
+        defaults.alarm_rate_limited_threshold,
+    ) == (1, 20, 100)
+    custom = MelodyConfig.from_node(
+        App(context={"stage": "prod", "alarm_otp_lockout_threshold": "5", "alarm_rate_limited_threshold": 500}).node
+    )
+    assert (custom.alarm_otp_lockout_threshold, custom.alarm_rate_limited_threshold) == (5, 500)
+    with pytest.raises(ValueError):
+        MelodyConfig.from_node(App(context={"stage": "prod", "alarm_refresh_token_reuse_threshold": 0}).node)
+
+
+def test_make_synth_names_a_stage():
+    import re
+
+    makefile = (REPO / "Makefile").read_text()
+    (recipe,) = re.findall(r"^synth: install\n\t(.+)$", makefile, flags=re.M)
+    assert "infra/app.py" in recipe and '"stage"' in recipe
+    assert re.search(r"^synth: STAGE \?= (dev|test|staging|prod)$", makefile, flags=re.M)
 
 
 def test_route_parsing():

@@ -72,4 +72,4 @@ def test_tracing_off_disables_x_ray_and_tells_the_functions_not_to_load_its_sdk(
     (fn,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
     assert fn["Properties"].get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": "PassThrough"}  # no active tracing
     assert fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
-    assert MelodyConfig.from_node(App().node).tracing is True  # on unless turned off
+    assert MelodyConfig.from_node(App(context={"stage": "test"}).node).tracing is True  # on unless turned off

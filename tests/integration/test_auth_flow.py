@@ -223,3 +223,29 @@ def test_per_ip_limits_see_the_viewer_behind_cloudfront_not_the_edge(dev_setting
         assert ask(first) == 429  # the first person's own limit
         assert ask("198.51.100.99", proof="forged") == 202  # counted against the edge itself, once
         assert ask("198.51.100.100", proof="forged") == 429  # a forged viewer header buys nothing
+
+
+def test_refresh_token_reuse_through_the_api_is_a_logged_and_counted_security_event(client, login, capsys):
+    import io
+    import json
+
+    from melody.core.observability import logger
+
+    _, refresh, user = login()
+    assert client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh}).status_code == 200
+    handler = logger.registered_handler
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    capsys.readouterr()
+    try:
+        reused = client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh})
+    finally:
+        handler.setStream(previous)
+    assert reused.status_code == 401
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    (event,) = [line for line in lines if line.get("message") == "security event"]
+    assert event["event"] == "refresh_token_reuse" and event["user_id"] == user["user_id"]
+    assert refresh not in buffer.getvalue()
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (record,) = [r for r in records if "SecurityEvent" in r]
+    assert record["kind"] == "refresh_token_reuse" and record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "kind"]]

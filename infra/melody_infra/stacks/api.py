@@ -25,18 +25,34 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
+from melody.auth.security_events import (
+    OTP_LOCKOUT,
+    RATE_LIMITED,
+    REFRESH_TOKEN_REUSE,
+    SECURITY_EVENT_METRIC,
+)
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers
+from melody_infra.constructs.function import METRICS_NAMESPACE
 from melody_infra.nag import acknowledge
 from melody_infra.stacks.data import DataStack
 
 API_PREFIX = "/api/v1"
+# The auth function's powertools service name (MelodyFunction: ``melody-<area>``): the SecurityEvent
+# metric's ``service`` dimension the security alarms select.
+AUTH_SERVICE = "melody-auth"
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
@@ -157,6 +173,7 @@ class ApiStack(Stack):
         self._add_system_routes()
         self._add_auth_routes()
         self._add_users_routes()
+        self.security_alarm_topic = self._security_alarms()
 
         CfnOutput(self, "ApiUrl", value=self.http_api.api_endpoint, description="Base URL of the HTTP API")
         CfnOutput(self, "JwtIssuer", value=self.jwt_issuer, description="iss of the access tokens")
@@ -312,6 +329,73 @@ class ApiStack(Stack):
                     ),
                 },
             )
+
+    # -- security alarms -----------------------------------------------------------------------
+
+    def _security_alarms(self) -> sns.Topic:
+        """Alarms on the auth function's ``SecurityEvent`` metric (``melody.auth.security_events``), one
+        per ``kind``, to a KMS-encrypted SNS topic (the pipeline's alarm pattern)."""
+        c = self.config
+        key = kms.Key(
+            self,
+            "SecurityAlarmTopicKey",
+            description="melody security alarm topic",
+            enable_key_rotation=True,
+            removal_policy=c.removal_policy,
+        )
+        # CloudWatch alarms publish to an encrypted topic only with a customer managed key it may use.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+        topic = sns.Topic(
+            self, "SecurityAlarmTopic", display_name="Melody security alarms", master_key=key, enforce_ssl=True
+        )
+        if c.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(c.alarm_email))
+        action = cw_actions.SnsAction(topic)
+        alarms = {
+            "RefreshTokenReuseAlarm": (
+                REFRESH_TOKEN_REUSE,
+                c.alarm_refresh_token_reuse_threshold,
+                "a spent refresh token was presented again (stolen or replayed); its sessions were signed out",
+            ),
+            "OtpLockoutAlarm": (
+                OTP_LOCKOUT,
+                c.alarm_otp_lockout_threshold,
+                "OTP lockouts (attempts exhausted or too many wrong codes for a number): code guessing?",
+            ),
+            "RateLimitedAlarm": (
+                RATE_LIMITED,
+                c.alarm_rate_limited_threshold,
+                "OTP requests refused by the rate limits (per number, per IP, resend too soon): SMS pumping?",
+            ),
+        }
+        for construct_id, (kind, threshold, description) in alarms.items():
+            metric = cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=SECURITY_EVENT_METRIC,
+                dimensions_map={"service": AUTH_SERVICE, "kind": kind},
+                statistic=cloudwatch.Stats.SUM,
+                period=Duration.minutes(5),
+            )
+            alarm = cloudwatch.Alarm(
+                self,
+                construct_id,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"Melody ({c.stage}): {description} (>= {threshold} in 5 minutes)",
+            )
+            alarm.add_alarm_action(action)
+        CfnOutput(self, "SecurityAlarmTopicArn", value=topic.topic_arn, description="SNS topic of the security alarms")
+        return topic
 
     def _add_users_routes(self) -> None:
         fn = self.add_lambda_route_group(

@@ -85,12 +85,36 @@ class MemoryLimiter:
         return None
 
 
+    def release(self, key: str, *, window_s: int, now: float) -> None:
+        counter = f"{key}#{window_s}#{rate_limit.window_index(now, window_s)}"
+        if self.counts.get(counter, 0) > 0:
+            self.counts[counter] -= 1
+
+    def release_cooldown(self, key: str, *, seconds: int, now: float) -> None:
+        if self.until.get(key) == now + seconds:
+            del self.until[key]
+
+
 class RecordingSender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
     def send_otp(self, phone_e164: str, code: str) -> None:
         self.sent.append((phone_e164, code))
+
+
+class FailingSender:
+    """An SMS provider that is down: every send raises ``error`` (the real senders' SmsDeliveryFailed by default)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        from melody.auth.sms import SmsDeliveryFailed
+
+        self.error = error or SmsDeliveryFailed("The code could not be sent; try again shortly.")
+        self.attempts: list[str] = []
+
+    def send_otp(self, phone_e164: str, code: str) -> None:
+        self.attempts.append(phone_e164)
+        raise self.error
 
 
 class MemoryUsers:

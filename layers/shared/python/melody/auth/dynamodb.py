@@ -1,4 +1,9 @@
-"""DynamoDB implementations of the auth ports (challenges, refresh tokens, rate limits). Every check-then-act is one conditional write."""
+"""DynamoDB implementations of the auth ports (challenges, refresh tokens, rate limits).
+
+Every check-then-act is one conditional write. Throttling is retried by botocore and, when it
+outlasts the retries, answered 503 ``temporarily_unavailable`` (every method is wrapped in
+:func:`melody.core.dynamodb.unavailable_when_throttled`), never a 500.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import hashlib
 import math
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from melody.auth import rate_limit
 from melody.auth.dynamodb_models import OtpChallengeModel, RateLimitModel, RefreshTokenModel
 from melody.auth.models import OtpChallenge, RefreshTokenRecord
 from melody.core.dynamodb import conditional_failed as _conditional_failed
+from melody.core.dynamodb import unavailable_when_throttled
 
 
 def _ts(epoch: float) -> datetime:
@@ -19,6 +25,7 @@ def _ts(epoch: float) -> datetime:
 
 
 class DynamoChallengeStore:
+    @unavailable_when_throttled
     def create(self, challenge: OtpChallenge) -> None:
         OtpChallengeModel(
             challenge.challenge_id,
@@ -31,6 +38,7 @@ class DynamoChallengeStore:
             ttl=_ts(challenge.expires_at + 3600),
         ).save(condition=OtpChallengeModel.challenge_id.does_not_exist())
 
+    @unavailable_when_throttled
     def get(self, challenge_id: str) -> OtpChallenge | None:
         try:
             item = OtpChallengeModel.get(challenge_id, consistent_read=True)
@@ -46,6 +54,7 @@ class DynamoChallengeStore:
             consumed=bool(item.consumed),
         )
 
+    @unavailable_when_throttled
     def register_attempt(self, challenge_id: str, *, max_attempts: int) -> int | None:
         item = OtpChallengeModel(challenge_id)
         try:
@@ -61,6 +70,7 @@ class DynamoChallengeStore:
             raise
         return int(item.attempts)
 
+    @unavailable_when_throttled
     def consume(self, challenge_id: str) -> bool:
         try:
             OtpChallengeModel(challenge_id).update(
@@ -74,13 +84,8 @@ class DynamoChallengeStore:
         return True
 
 
-
-
-
-
-
-
 class DynamoRefreshTokenStore:
+    @unavailable_when_throttled
     def put(self, record: RefreshTokenRecord) -> None:
         RefreshTokenModel(
             record.token_hash,
@@ -91,6 +96,7 @@ class DynamoRefreshTokenStore:
             ttl=_ts(record.expires_at + 86400),
         ).save(condition=RefreshTokenModel.token_hash.does_not_exist())
 
+    @unavailable_when_throttled
     def get(self, token_hash: str) -> RefreshTokenRecord | None:
         try:
             item = RefreshTokenModel.get(token_hash, consistent_read=True)
@@ -107,6 +113,7 @@ class DynamoRefreshTokenStore:
             used_at=item.used_at,
         )
 
+    @unavailable_when_throttled
     def mark_used(self, token_hash: str, *, now: float) -> bool:
         try:
             RefreshTokenModel(token_hash).update(
@@ -119,11 +126,13 @@ class DynamoRefreshTokenStore:
             raise
         return True
 
+    @unavailable_when_throttled
     def revoke_family(self, family_id: str, *, now: float, expires_at: int) -> None:
         RefreshTokenModel(
             f"family#{family_id}", family_id=family_id, revoked_at=now, ttl=_ts(expires_at + 86400)
         ).save()
 
+    @unavailable_when_throttled
     def is_family_revoked(self, family_id: str) -> bool:
         try:
             RefreshTokenModel.get(f"family#{family_id}", consistent_read=True)
@@ -149,6 +158,7 @@ class DynamoRateLimiter:
     table must not become a list of phone numbers and addresses.
     """
 
+    @unavailable_when_throttled
     def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
         window = rate_limit.window_index(now, window_s)
         previous = self._count(_counter_key(key, window_s, window - 1), consistent=False)  # closed window
@@ -168,6 +178,7 @@ class DynamoRateLimiter:
             raise
         return None
 
+    @unavailable_when_throttled
     def blocked(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
         window = rate_limit.window_index(now, window_s)
         previous = self._count(_counter_key(key, window_s, window - 1), consistent=False)
@@ -176,6 +187,7 @@ class DynamoRateLimiter:
             return rate_limit.retry_after(limit, previous, current, now, window_s)
         return None
 
+    @unavailable_when_throttled
     def cooldown_wait(self, key: str, *, now: float) -> int | None:
         try:
             until = RateLimitModel.get(_cooldown_key(key), consistent_read=True).until
@@ -185,6 +197,7 @@ class DynamoRateLimiter:
             return None
         return max(1, math.ceil(float(until) - now))
 
+    @unavailable_when_throttled
     def cooldown(self, key: str, *, seconds: int, now: float) -> int | None:
         item = RateLimitModel(_cooldown_key(key))
         try:
@@ -201,6 +214,28 @@ class DynamoRateLimiter:
                 return max(1, math.ceil(until - now))
             raise
         return None
+
+    @unavailable_when_throttled
+    def release(self, key: str, *, window_s: int, now: float) -> None:
+        """Give back one event ``hit`` counted at ``now``: an atomic decrement of that window's counter."""
+        window = rate_limit.window_index(now, window_s)
+        try:
+            RateLimitModel(_counter_key(key, window_s, window)).update(
+                actions=[RateLimitModel.hits.add(-1)],
+                condition=RateLimitModel.hits > 0,  # never below zero, never an item made up
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    @unavailable_when_throttled
+    def release_cooldown(self, key: str, *, seconds: int, now: float) -> None:
+        """Free the cooldown claimed at ``now``: delete it only while it still holds that claim's end."""
+        try:
+            RateLimitModel(_cooldown_key(key)).delete(condition=RateLimitModel.until == now + seconds)
+        except DeleteError as exc:
+            if not _conditional_failed(exc):
+                raise
 
     @staticmethod
     def _count(counter_key: str, *, consistent: bool) -> int:

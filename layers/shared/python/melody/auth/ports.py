@@ -27,6 +27,12 @@ class RateLimiter(Protocol):
     def cooldown_wait(self, key: str, *, now: float) -> int | None:
         """Without claiming, the whole seconds until ``key`` frees up, or None when it is free."""
 
+    def release(self, key: str, *, window_s: int, now: float) -> None:
+        """Give back one event a ``hit`` at ``now`` counted (an atomic decrement, never below zero)."""
+
+    def release_cooldown(self, key: str, *, seconds: int, now: float) -> None:
+        """Free the cooldown a ``cooldown`` at ``now`` for ``seconds`` claimed; a later claim is left alone."""
+
 
 class ChallengeStore(Protocol):
     def create(self, challenge: OtpChallenge) -> None: ...
@@ -38,8 +44,6 @@ class ChallengeStore(Protocol):
 
     def consume(self, challenge_id: str) -> bool:
         """Mark used; False when it was used already (a lost race)."""
-
-
 
 
 class RefreshTokenStore(Protocol):

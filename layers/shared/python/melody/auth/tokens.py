@@ -3,7 +3,8 @@
 Refresh tokens are opaque random strings; only their SHA-256 is stored. Each login starts a
 *family*; a refresh spends the presented token and issues the next one in the same family.
 Presenting a spent token again means it was stolen or replayed, so the whole family is revoked
-(OAuth 2.0 Security BCP, refresh token rotation with reuse detection).
+(OAuth 2.0 Security BCP, refresh token rotation with reuse detection), and the reuse is a
+security event (:mod:`melody.auth.security_events`; an alarm fires on any).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import jwt
 
 from melody.auth.models import RefreshTokenRecord
+from melody.auth.security_events import REFRESH_TOKEN_REUSE, security_event
 from melody.core.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -94,12 +96,8 @@ class TokenService:
         """Spend ``refresh_token`` and issue the next pair; returns it with the user id."""
         record = self._live_record(refresh_token)
         now = self._clock.now()
-        if not self._store.mark_used(record.token_hash, now=now):
-            self._store.revoke_family(record.family_id, now=now, expires_at=int(record.expires_at))
-            raise Unauthorized(
-                "This refresh token was already used; every session it belonged to is now signed out.",
-                code="refresh_token_reused",
-            )
+        if not self._store.mark_used(record.token_hash, now=now):  # a parallel rotation spent it first
+            raise self._reused(record, now, reason="lost_rotation_race")
         return self.issue(record.user_id, record.family_id), record.user_id
 
     def revoke(self, refresh_token: str) -> str:
@@ -121,9 +119,14 @@ class TokenService:
             raise Unauthorized("The refresh token has expired.", code="refresh_token_expired")
         if record.used_at is not None and not allow_used:
             # Reuse of a spent token: revoke now, before answering.
-            self._store.revoke_family(record.family_id, now=self._clock.now(), expires_at=int(record.expires_at))
-            raise Unauthorized(
-                "This refresh token was already used; every session it belonged to is now signed out.",
-                code="refresh_token_reused",
-            )
+            raise self._reused(record, self._clock.now(), reason="spent_token_presented")
         return record
+
+    def _reused(self, record: RefreshTokenRecord, now: float, *, reason: str) -> Unauthorized:
+        """Revoke the family of a reused token, record the security event, and the error to raise."""
+        self._store.revoke_family(record.family_id, now=now, expires_at=int(record.expires_at))
+        security_event(REFRESH_TOKEN_REUSE, reason, user_id=record.user_id, family_id=record.family_id)
+        return Unauthorized(
+            "This refresh token was already used; every session it belonged to is now signed out.",
+            code="refresh_token_reused",
+        )

@@ -1,4 +1,8 @@
-"""The users table: its PynamoDB model and the :class:`~melody.users.ports.UserStore` on it."""
+"""The users table: its PynamoDB model and the :class:`~melody.users.ports.UserStore` on it.
+
+Throttling that outlasts botocore's retries is a 503 ``temporarily_unavailable``
+(:func:`melody.core.dynamodb.unavailable_when_throttled`), never a 500.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from melody.core.dynamodb import bind_model
+from melody.core.dynamodb import bind_model, unavailable_when_throttled
 from melody.core.dynamodb import conditional_failed as _conditional_failed
 from melody.users.models import Preferences, User
 
@@ -58,12 +62,14 @@ def _item_from_user(user: User) -> UserModel:
 
 
 class DynamoUserStore:
+    @unavailable_when_throttled
     def get(self, user_id: str) -> User | None:
         try:
             return _user_from_item(UserModel.get(user_id, consistent_read=True))
         except UserModel.DoesNotExist:
             return None
 
+    @unavailable_when_throttled
     def create_if_absent(self, user: User) -> User:
         try:
             _item_from_user(user).save(condition=UserModel.user_id.does_not_exist())
@@ -75,6 +81,7 @@ class DynamoUserStore:
         assert existing is not None, "a conditional put failed but the user is absent"
         return existing
 
+    @unavailable_when_throttled
     def save(self, user: User) -> None:
         _item_from_user(user).save()
 
