@@ -13,8 +13,7 @@ from melody.core.errors import AppError
 def _cmd_dev(args: argparse.Namespace) -> int:
     from melody_dev.local.stack import run_dev
 
-    run_dev(args.host, args.port, Path(args.data_dir))
-    return 0
+    return run_dev(args.host, args.port, Path(args.data_dir))
 
 
 def openapi_document() -> dict:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def dev_stack(tmp_path_factory: pytest.TempPathFactory):
+def dev_stack():
     """One ``melody dev`` for every end-to-end test: a free port, a fresh data folder, its embedded
     PostgreSQL (unless ``E2E_DATABASE_URL`` names a server), and the PWA from ``web/``."""
     env = {
@@ -22,10 +24,16 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory):
         "MELODY_OTP_PER_IP_PER_MINUTE": "1000",
         "MELODY_OTP_PER_IP_PER_HOUR": "1000",
     }
-    stack = DevStack(tmp_path_factory.mktemp("melody-data"), env=env)
-    stack.wait_ready(timeout=float(os.environ.get("MELODY_DEV_START_TIMEOUT", "180")))
-    yield stack
-    stack.stop()
+    # Not under tmp_path_factory: as root pgserver runs PostgreSQL as the user `pgserver`, and any
+    # pytest session starting meanwhile resets /tmp/pytest-of-root to 0700, locking that user out.
+    data_dir = Path(tempfile.mkdtemp(prefix="melody-e2e-"))
+    stack = DevStack(data_dir, env=env)
+    try:
+        stack.wait_ready(timeout=float(os.environ.get("MELODY_DEV_START_TIMEOUT", "180")))
+        yield stack
+    finally:
+        stack.stop()  # SIGTERM: the stack stops its embedded PostgreSQL (and this makes sure of it)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

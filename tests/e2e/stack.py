@@ -21,6 +21,7 @@ from melody_dev.local.standins import free_port
 
 class DevStack:
     def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None) -> None:
+        self.data_dir = Path(data_dir).resolve()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
@@ -41,6 +42,8 @@ class DevStack:
             with self._cond:
                 self.lines.append(line.rstrip("\n"))
                 self._cond.notify_all()
+        with self._cond:  # end of output: the process exited, wake up whoever waits for a line
+            self._cond.notify_all()
 
     def mark(self) -> int:
         with self._cond:
@@ -59,7 +62,8 @@ class DevStack:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"no line matching {pattern.pattern!r} on melody dev's stderr")
-                self._cond.wait(left)
+                # Poll too: a child it started (PostgreSQL) may hold the stderr pipe open after it exits.
+                self._cond.wait(min(left, 0.5))
 
     def wait_ready(self, timeout: float = 180) -> None:
         """The ``listening on`` line, then an answer from the health route."""
@@ -121,9 +125,16 @@ class DevStack:
         return message.strip().lower() == "not found"
 
     def stop(self) -> None:
-        self.process.terminate()
+        """SIGTERM, as a developer's terminal or a supervisor would; ``melody dev`` stops what it
+        started (its embedded PostgreSQL included). If it has to be killed, its PostgreSQL is
+        stopped here, so no test run leaves a postmaster behind."""
+        from melody_dev.local.standins import stop_embedded_postgres
+
+        if self.process.poll() is None:
+            self.process.terminate()
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        stop_embedded_postgres(self.data_dir / "postgres")

@@ -91,15 +91,22 @@ def test_corrupt_upload_fails_with_a_reason(dev_stack):
 
 def test_policy_refuses_oversize_and_wrong_type(dev_stack):
     api = login(dev_stack)
-    # Declared 1 KiB, sent more than the 100 MB limit would be slow: the policy's range is the
-    # configured maximum, so check the type and key conditions here and the range in unit tests.
+    # The policy binds the declared size exactly: declared 1000 bytes, a 321 KB file is refused.
+    declared = api.post("/audio/uploads", json={"filename": "a.mp3", "content_type": "audio/mpeg", "size_bytes": 1000}).json()
+    form = declared["upload"]
+    oversize = httpx.post(form["url"], data=form["fields"], files={"file": ("a.mp3", b"\xff" * (321 * 1024), "audio/mpeg")})
+    assert oversize.status_code == 400 and "EntityTooLarge" in oversize.text
+    undersize = httpx.post(form["url"], data=form["fields"], files={"file": ("a.mp3", b"\xff" * 999, "audio/mpeg")})
+    assert undersize.status_code == 400 and "EntityTooSmall" in undersize.text
+    assert api.get(f"/audio/conversion-status/{declared['job_id']}").json()["status"] == "awaiting_upload"
+
     created = api.post("/audio/uploads", json={"filename": "a.mp3", "content_type": "audio/mpeg", "size_bytes": 1024}).json()
     fields = dict(created["upload"]["fields"])
     wrong_type = httpx.post(
-        created["upload"]["url"], data={**fields, "Content-Type": "text/html"}, files={"file": ("a.mp3", b"x" * 10, "text/html")}
+        created["upload"]["url"], data={**fields, "Content-Type": "text/html"}, files={"file": ("a.mp3", b"x" * 1024, "text/html")}
     )
     assert wrong_type.status_code == 403 and "AccessDenied" in wrong_type.text
-    other_key = httpx.post(created["upload"]["url"], data={**fields, "key": fields["key"] + "x"}, files={"file": ("a.mp3", b"x" * 10)})
+    other_key = httpx.post(created["upload"]["url"], data={**fields, "key": fields["key"] + "x"}, files={"file": ("a.mp3", b"x" * 1024)})
     assert other_key.status_code == 403
     empty = httpx.post(created["upload"]["url"], data=fields, files={"file": ("a.mp3", b"")})
     assert empty.status_code == 400 and "EntityTooSmall" in empty.text
@@ -119,3 +126,39 @@ def test_another_users_job_is_not_found(dev_stack, song):
     mine = owner.get("/audio/jobs?limit=1")
     assert mine.status_code == 200 and mine.json()["items"][0]["job_id"] == created["job_id"]
     assert owner.get("/audio/jobs?cursor=not-a-cursor").status_code == 422
+
+
+def test_a_replayed_form_after_success_changes_nothing_the_job_serves(dev_stack):
+    import re
+
+    api = login(dev_stack)
+    song = song_wav(5, seed=23)
+    created = api.post("/audio/uploads", json={"filename": "r.wav", "content_type": "audio/wav", "size_bytes": len(song)})
+    assert created.status_code == 201, created.text
+    job_id, form = created.json()["job_id"], created.json()["upload"]
+    assert httpx.post(form["url"], data=form["fields"], files={"file": ("r.wav", song, "audio/wav")}).status_code == 204
+    done = wait(api, job_id)
+    assert done["status"] == "succeeded", done
+    assert httpx.get(done["results"]["original_url"], timeout=30).content == song
+
+    # The same fields again within their lifetime, other bytes of the declared size: S3 stores it
+    # (nothing can refuse a valid form), and its event is recognised and ignored.
+    mark = dev_stack.mark()
+    other = song[:-64] + b"\x01" * 64
+    assert httpx.post(form["url"], data=form["fields"], files={"file": ("r.wav", other, "audio/wav")}).status_code == 204
+    dev_stack.wait_for(re.compile(rf"upload event key=\S*/{job_id}/\S* outcome=replay_ignored"), since=mark, timeout=60)
+    after = api.get(f"/audio/conversion-status/{job_id}").json()
+    assert after["status"] == "succeeded" and after["results"]["analysis"] == done["results"]["analysis"]
+    assert httpx.get(after["results"]["original_url"], timeout=30).content == song
+
+
+def test_a_burst_of_upload_creations_is_limited(dev_stack):
+    api = login(dev_stack)
+    body = {"filename": "a.mp3", "content_type": "audio/mpeg", "size_bytes": 1000}
+    answers = [api.post("/audio/uploads", json=body) for _ in range(40)]
+    assert 0 < [a.status_code for a in answers].count(201) <= 10
+    refused = [a for a in answers if a.status_code != 201]
+    assert refused and {a.status_code for a in refused} == {429}
+    error = refused[-1].json()["error"]
+    assert error["code"] in ("rate_limited", "too_many_pending_uploads")
+    assert int(refused[-1].headers["Retry-After"]) == error["details"]["retry_after_s"] >= 1

@@ -134,14 +134,19 @@ def test_step_grants_are_scoped(synth):
         assert json.dumps(uploads[0]["Resource"]).endswith('"/uploads/*"]]}')
 
 
-def test_trigger_may_start_the_machine_and_read_uploads_only(synth):
+def test_trigger_may_start_the_machine_read_uploads_and_copy_originals_only(synth):
     machine_id, _ = _machine(synth)
     _, fn = function_by_service(synth.pipeline, "melody-pipeline-trigger")
     statements = role_policy_statements(synth.pipeline, fn)
     starts = [s for s in statements if "states:StartExecution" in as_list(s["Action"])]
     assert starts and all(s["Resource"] == {"Ref": machine_id} for s in starts)
     actions = _actions(statements)
-    assert "s3:PutObject" not in actions and {"dynamodb:GetItem", "dynamodb:UpdateItem"} <= actions
+    assert {"dynamodb:GetItem", "dynamodb:UpdateItem"} <= actions
+    # It writes only the accepted uploads' copies: s3:PutObject on the media bucket's originals/ prefix.
+    puts = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
+    assert [s.get("Sid") for s in puts] == ["CopyOriginals"] and puts[0]["Action"] == "s3:PutObject"
+    assert json.dumps(puts[0]["Resource"]).endswith('"/originals/*"]]}')
+    assert "s3:DeleteObject" not in actions
 
 
 def test_upload_rule_uses_the_shared_pattern_with_retries_and_dlq(synth):
@@ -234,7 +239,7 @@ def test_uploads_bucket_cors_allows_browser_post_from_the_web_origin(synth):
 def test_audio_api_function_env_and_grants(synth):
     _, fn = function_by_service(synth.api, "melody-conversions")
     env = fn["Properties"]["Environment"]["Variables"]
-    for key in ("MELODY_JOBS_TABLE", "MELODY_RESULTS_TABLE", "MELODY_UPLOADS_BUCKET", "MELODY_MEDIA_BUCKET"):
+    for key in ("MELODY_JOBS_TABLE", "MELODY_RESULTS_TABLE", "MELODY_UPLOADS_BUCKET", "MELODY_MEDIA_BUCKET", "MELODY_RATE_LIMIT_TABLE"):
         assert key in env
     assert "ImportValue" in json.dumps(env["MELODY_STATE_MACHINE_ARN"])  # from MelodyPipeline
     statements = role_policy_statements(synth.api, fn)

@@ -101,7 +101,7 @@ def test_service_worker_is_never_cached(synth):
 
 
 def test_security_headers_policy(synth):
-    from melody_infra.stacks.web import CONTENT_SECURITY_POLICY
+    from melody.api.security_headers import CONTENT_SECURITY_POLICY
 
     (policy_id, policy), = resources(synth.web, "AWS::CloudFront::ResponseHeadersPolicy").items()
     headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
@@ -120,6 +120,34 @@ def test_security_headers_policy(synth):
     _, config = _dist(synth)
     for behavior in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
         assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}
+
+
+def _as_headers(security: dict) -> dict[str, str]:
+    """The response headers a CloudFront security-headers config writes, as a viewer sees them."""
+    hsts = security["StrictTransportSecurity"]
+    hsts_value = f"max-age={hsts['AccessControlMaxAgeSec']}"
+    hsts_value += "; includeSubDomains" if hsts.get("IncludeSubdomains") else ""
+    hsts_value += "; preload" if hsts.get("Preload") else ""
+    assert all(entry["Override"] is True for entry in security.values())
+    return {
+        "Content-Security-Policy": security["ContentSecurityPolicy"]["ContentSecurityPolicy"],
+        "Strict-Transport-Security": hsts_value,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
+        "X-Frame-Options": security["FrameOptions"]["FrameOption"],
+    }
+
+
+def test_the_policy_is_the_one_definition_melody_dev_serves(synth):
+    """CloudFront and the local stack read melody.api.security_headers: the policy is exactly that set."""
+    from melody.api.security_headers import SECURITY_HEADERS
+
+    (policy,) = resources(synth.web, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    security = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert set(security) == {
+        "ContentSecurityPolicy", "StrictTransportSecurity", "ContentTypeOptions", "ReferrerPolicy", "FrameOptions",
+    }  # fmt: skip
+    assert _as_headers(security) == SECURITY_HEADERS
 
 
 def test_distribution_logs_and_https(synth):

@@ -47,19 +47,25 @@ def upload(services, user_id: str, body: bytes, name: str = "song.wav", content_
     return job
 
 
-def s3_event(bucket: str, key: str, size: int) -> dict:
+def s3_event(bucket: str, key: str, size: int, etag: str) -> dict:
+    """The sample event, for the object now at ``key`` (S3 names the object's ETag in it)."""
     with open("events/eventbridge_s3_object_created.json") as handle:
         event = json.load(handle)
     event["detail"]["bucket"]["name"] = bucket
-    event["detail"]["object"].update({"key": key, "size": size})
+    event["detail"]["object"].update({"key": key, "size": size, "etag": etag})
     return event
 
 
-def run(services, job, size):
+def event_for(services, job) -> dict:
+    head = services.storage.head(job.bucket, job.key)
+    return s3_event(job.bucket, job.key, head["ContentLength"], head["ETag"].strip('"'))
+
+
+def run(services, job, size=None):
     from melody.conversions.trigger import handle_object_created
     from melody_dev.local.pipeline import STATE_MACHINE
 
-    outcome = handle_object_created(s3_event(job.bucket, job.key, size), services.jobs)
+    outcome = handle_object_created(event_for(services, job), services.jobs)
     arn = f"{services.runner.state_machine_arn(STATE_MACHINE).replace(':stateMachine:', ':execution:')}:{job.job_id}"
     return outcome, services.runner.wait(arn, timeout=300)
 
@@ -87,7 +93,7 @@ def test_upload_is_processed_once_and_the_same_audio_is_reused(pipeline):
     # A replayed event starts nothing and writes nothing.
     from melody.conversions.trigger import handle_object_created
 
-    assert handle_object_created(s3_event(job.bucket, job.key, len(body)), pipeline.jobs) == "duplicate"
+    assert handle_object_created(event_for(pipeline, job), pipeline.jobs) == "duplicate"
     assert len(pipeline.runner.list_executions("audio_pipeline")) == 1
 
     # The same audio again: the hash matches, the results are reused.
@@ -108,6 +114,37 @@ def test_corrupt_upload_fails_with_a_reason_and_is_kept(pipeline):
     failed = pipeline.jobs.get_for_user("usr_pipe3", job.job_id)
     assert failed.status == "failed" and failed.error.code in ("corrupt_audio", "not_audio", "empty_audio")
     assert pipeline.storage.head(job.bucket, job.key) is not None  # the upload is kept
+
+
+def test_an_object_of_another_size_than_declared_fails_the_job_and_is_kept(pipeline):
+    """The policy binds the declared size; an object that got past it anyway never reaches the engine."""
+    body = song_wav(3, seed=6)
+    job, _ = pipeline.jobs.create_upload("usr_pipe7", filename="a.wav", content_type="audio/wav", size_bytes=1000, engine=None)
+    pipeline.storage._client.put_object(Bucket=job.bucket, Key=job.key, Body=body, ContentType="audio/wav")
+    from melody.conversions.trigger import handle_object_created
+
+    assert handle_object_created(event_for(pipeline, job), pipeline.jobs) == "rejected"
+    failed = pipeline.jobs.get_for_user("usr_pipe7", job.job_id)
+    assert (failed.status, failed.error.code) == ("failed", "size_mismatch")
+    assert pipeline.runner.list_executions("audio_pipeline") == []
+    assert pipeline.storage.head(job.bucket, job.key)["ContentLength"] == len(body)  # the upload is kept
+
+
+def test_probe_fails_a_copy_that_is_not_the_declared_size(pipeline):
+    """The probe step checks the bytes it processes against the declared size, whatever started it."""
+    from melody.conversions.service import pipeline_input
+    from melody_dev.local.pipeline import STATE_MACHINE
+
+    body = song_wav(3, seed=6)
+    job, _ = pipeline.jobs.create_upload("usr_pipe8", filename="a.wav", content_type="audio/wav", size_bytes=1000, engine=None)
+    pipeline.storage._client.put_object(Bucket=job.bucket, Key=job.key, Body=body, ContentType="audio/wav")
+    pipeline.jobs._workflow.start(job.job_id, pipeline_input(job))
+    arn = f"{pipeline.runner.state_machine_arn(STATE_MACHINE).replace(':stateMachine:', ':execution:')}:{job.job_id}"
+    execution = pipeline.runner.wait(arn, timeout=300)
+    assert execution["status"] == "FAILED"
+    failed = pipeline.jobs.get_for_user("usr_pipe8", job.job_id)
+    assert (failed.status, failed.error.code) == ("failed", "size_mismatch")
+    assert pipeline.storage.head(job.bucket, job.key) is not None
 
 
 def test_a_step_that_fails_once_is_retried(pipeline):

@@ -8,6 +8,7 @@ runs ``statemachines/audio_pipeline.asl.json`` itself, through the same step cod
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,12 @@ class LocalPipeline:
                 continue
             for message in batch.get("Messages", []):
                 try:
-                    outcome = handle_object_created(json.loads(message["Body"]), self._services.jobs)
+                    event = json.loads(message["Body"])
+                    outcome = handle_object_created(event, self._services.jobs)
                     logger.info("upload event", extra={"outcome": outcome})
+                    # One console line per event (dev only), e.g. for tests waiting on a replay's outcome.
+                    key = str(((event.get("detail") or {}).get("object") or {}).get("key", ""))
+                    print(f"melody dev: upload event key={key} outcome={outcome}", file=sys.stderr, flush=True)
                 except Exception:
                     # Left on the queue: it comes back after the visibility timeout, as with Lambda.
                     logger.exception("pipeline trigger failed")

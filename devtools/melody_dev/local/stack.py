@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -37,10 +38,42 @@ def web_dir() -> Path | None:
     return candidate if (candidate / "index.html").is_file() else None
 
 
+class SecurityHeadersMiddleware:
+    """Every response gets the security headers CloudFront's response-headers policy sets in AWS
+    (``melody.api.security_headers``, the one definition both read), replacing any the app set, as
+    the policy's ``override`` does."""
+
+    def __init__(self, app, headers: dict[str, str] | None = None) -> None:
+        from melody.api.security_headers import SECURITY_HEADERS
+
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or SECURITY_HEADERS).items()]
+        self._names = {name for name, _ in self.headers}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self._names]
+                message = {**message, "headers": kept + self.headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def mount_web(app) -> None:
-    """Serve the PWA at ``/`` after the API routes, as CloudFront does in AWS."""
+    """Serve the PWA at ``/`` after the API routes, as CloudFront does in AWS, with CloudFront's
+    security headers on every response (the PWA's and the API's).
+
+    The static mount matches every path, so a wrong method on an API path reaches it: the app's
+    error handlers answer that 405 with the methods the path really serves (melody.api.errors).
+    """
     from fastapi.staticfiles import StaticFiles
 
+    app.add_middleware(SecurityHeadersMiddleware)
     folder = web_dir()
     if folder is not None:
         app.mount("/", StaticFiles(directory=folder, html=True), name="web")
@@ -67,7 +100,27 @@ def prepare_catalog(settings: DevSettings) -> None:
         print(f"melody dev: loaded {report.loaded} seed songs", file=sys.stderr, flush=True)
 
 
-def run_dev(host: str, port: int, data_dir: Path) -> None:
+class _Stop(BaseException):
+    """Raised in the main thread by SIGTERM (SIGINT raises KeyboardInterrupt): unwind and clean up."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    # Once: a second signal must not cut the clean-up short (PostgreSQL's stop above all).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt if signum == signal.SIGINT else _Stop(signum)
+
+
+def run_dev(host: str, port: int, data_dir: Path) -> int:
+    """Serve until SIGTERM or SIGINT (Ctrl+C); then stop everything it started and return.
+
+    Everything started here is stopped on every way out (a signal during start-up included): the
+    HTTP server, the pipeline's trigger thread and ASL runner, moto's server, the catalog's
+    connections and the embedded PostgreSQL (a detached postmaster that outlives this process
+    otherwise). Returns the exit status: 0 after SIGTERM, 130 after SIGINT.
+    """
+    import contextlib
+
     import uvicorn
 
     from melody.api.apps import full_app
@@ -78,29 +131,62 @@ def run_dev(host: str, port: int, data_dir: Path) -> None:
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    use_fake_aws_credentials()
-    moto_server, moto_url = start_moto()
-    database_url = os.environ.get("DATABASE_URL") or start_embedded_postgres(data_dir)
-    settings = build_dev_settings(
-        data_dir,
-        dynamodb_url=moto_url,
-        s3_url=moto_url,
-        database_url=database_url,
-        public_s3_url=f"http://{host}:{port}/local-s3",
-    )
-    provision(settings)
-    prepare_catalog(settings)
-    app = full_app(Services(settings))
-    pipeline = attach_local_pipeline(app, settings)
-    mount_web(app)
-
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    sock = config.bind_socket()
-    sock.listen(2048)  # accept into the backlog now, so the line below is true when printed
-    print(f"melody dev: listening on http://{host}:{port} (data {data_dir})", file=sys.stderr, flush=True)
+    # uvicorn handles SIGTERM/SIGINT while it serves, restores these handlers when it is done and
+    # re-raises the signal: with the default SIGTERM action the process would die before clean-up.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    cleanup = contextlib.ExitStack()
     try:
-        server.run(sockets=[sock])
+        with cleanup:
+            use_fake_aws_credentials()
+            database_url = os.environ.get("DATABASE_URL")
+            if not database_url:
+                postgres = start_embedded_postgres(data_dir)
+                cleanup.callback(postgres.stop)
+                database_url = postgres.uri
+            moto_server, moto_url = start_moto()
+            cleanup.callback(moto_server.server_close)
+            cleanup.callback(moto_server.shutdown)
+            settings = build_dev_settings(
+                data_dir,
+                dynamodb_url=moto_url,
+                s3_url=moto_url,
+                database_url=database_url,
+                public_s3_url=f"http://{host}:{port}/local-s3",
+            )
+            provision(settings)
+            prepare_catalog(settings)
+            services = Services(settings)
+            cleanup.callback(_close_executor, services)
+            app = full_app(services)
+            pipeline = attach_local_pipeline(app, settings)
+            cleanup.callback(app.state.pipeline_runner.shutdown, wait=False)
+            cleanup.callback(pipeline.stop)
+            mount_web(app)
+
+            config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+            server = uvicorn.Server(config)
+            sock = config.bind_socket()
+            cleanup.callback(sock.close)
+            sock.listen(2048)  # accept into the backlog now, so the line below is true when printed
+            print(f"melody dev: listening on http://{host}:{port} (data {data_dir})", file=sys.stderr, flush=True)
+            server.run(sockets=[sock])
+            # uvicorn swallows SIGINT while serving: a stop it captured ends up here or as _Stop.
+    except _Stop:
+        status = 0
+    except KeyboardInterrupt:
+        status = 130
+    else:
+        status = 0
     finally:
-        pipeline.stop()
-        moto_server.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("melody dev: stopped", file=sys.stderr, flush=True)
+    return status
+
+
+def _close_executor(services: object) -> None:
+    """Close the catalog's connections if the services opened any (before PostgreSQL stops)."""
+    executor = vars(services).get("executor")  # a cached_property: absent when never used
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()

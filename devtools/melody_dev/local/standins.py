@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from pathlib import Path
+from typing import Any
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -59,8 +57,25 @@ def start_moto(host: str = "127.0.0.1", port: int | None = None):
     return server, f"http://{host}:{server.server_port}"
 
 
-def start_embedded_postgres(data_dir: Path) -> str:
-    """An embedded PostgreSQL (pgserver) whose data lives in the local data folder; returns its URI."""
+class EmbeddedPostgres:
+    """A running embedded PostgreSQL (pgserver): its URI, and a way to stop it."""
+
+    def __init__(self, pg_dir: Path, uri: str) -> None:
+        self.pg_dir = pg_dir
+        self.uri = uri
+
+    def stop(self, timeout: float = 15.0) -> bool:
+        return stop_embedded_postgres(self.pg_dir, timeout=timeout)
+
+
+def start_embedded_postgres(data_dir: Path) -> EmbeddedPostgres:
+    """An embedded PostgreSQL (pgserver) whose data lives in the local data folder.
+
+    pgserver starts the postmaster detached (``pg_ctl start``): it outlives this process unless
+    :meth:`EmbeddedPostgres.stop` (or :func:`stop_embedded_postgres`) stops it. pgserver's own
+    clean-up runs only from ``atexit`` and only when its on-disk list of handles holds this process
+    alone, so the stack stops the server itself.
+    """
     import warnings
 
     pg_dir = data_dir / "postgres"
@@ -71,4 +86,65 @@ def start_embedded_postgres(data_dir: Path) -> str:
         import pgserver
 
         server = pgserver.get_server(pg_dir, cleanup_mode=None)
-    return server.get_uri()
+    return EmbeddedPostgres(pg_dir, server.get_uri())
+
+
+def _psutil() -> Any:
+    import psutil  # type: ignore[import-untyped]  # a pgserver dependency; no stubs installed
+
+    return psutil
+
+
+def _postmaster_pid(pg_dir: Path) -> int | None:
+    """The PID in ``postmaster.pid`` when that process is a live postgres of ``pg_dir``."""
+    psutil = _psutil()
+
+    try:
+        pid = int((pg_dir / "postmaster.pid").read_text().split("\n", 1)[0].strip())
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        cmdline = proc.cmdline()
+    except (OSError, ValueError, psutil.Error):
+        return None
+    if not cmdline or "postgres" not in Path(cmdline[0]).name or str(pg_dir) not in " ".join(cmdline):
+        return None  # a stale file whose PID now belongs to another process
+    return pid
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    psutil = _psutil()
+
+    try:
+        proc = psutil.Process(pid)
+        proc.wait(timeout)  # polls: the postmaster is not our child (pg_ctl detached it)
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.TimeoutExpired:
+        # Without a reaping init the stopped postmaster lingers as a zombie: it is gone all the same.
+        try:
+            return proc.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+    return True
+
+
+def stop_embedded_postgres(pg_dir: Path, *, timeout: float = 15.0) -> bool:
+    """Stop the postmaster serving ``pg_dir`` (fast shutdown: SIGINT, then SIGQUIT, then SIGKILL).
+
+    Reads ``postmaster.pid``, so it works without the handle that started the server (a test
+    fixture cleaning up after a killed ``melody dev``). Returns True when a server was stopped.
+    """
+    import signal
+
+    pid = _postmaster_pid(pg_dir.resolve())
+    if pid is None:
+        return False
+    for sig, wait_s in ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        if _gone(pid, wait_s):
+            return True
+    return False

@@ -41,6 +41,7 @@ from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
 from melody.conversions.metrics import FAILURE_METRIC
+from melody.conversions.models import ORIGINALS_PREFIX
 from melody.conversions.trigger import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
@@ -206,14 +207,21 @@ class PipelineStack(Stack):
         fn.add_to_policy(
             [
                 iam.PolicyStatement(
-                    sid="HeadUploads",  # HeadObject is authorised by s3:GetObject
+                    sid="HeadUploads",  # HeadObject, and CopyObject's read of its source, are s3:GetObject
                     actions=["s3:GetObject"],
                     resources=[d.uploads_bucket.arn_for_objects(f"{UPLOADS_PREFIX}*")],
+                ),
+                # The accepted upload's immutable copy (what the job processes and serves): a key
+                # no upload form can write, so a replayed form cannot change it.
+                iam.PolicyStatement(
+                    sid="CopyOriginals",
+                    actions=["s3:PutObject"],
+                    resources=[d.media_bucket.arn_for_objects(f"{ORIGINALS_PREFIX}*")],
                 ),
             ]
         )
         self.state_machine.grant_start_execution(fn.role)
-        acknowledge_data_wildcards(fn, d, uploads=True)
+        acknowledge_data_wildcards(fn, d, uploads=True, originals=True)
         return fn
 
     # -- the state machine ---------------------------------------------------------------------
@@ -398,7 +406,14 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
         protected=True,
         environment={"MELODY_STATE_MACHINE_ARN": pipeline.state_machine.state_machine_arn},
     )
-    fn.use_tables({"jobs_table": data.tables["jobs_table"], "results_table": data.tables["results_table"]})
+    # the rate-limit table: per-user limits on creating uploads (the auth limiter's counters)
+    fn.use_tables(
+        {
+            "jobs_table": data.tables["jobs_table"],
+            "results_table": data.tables["results_table"],
+            "rate_limit_table": data.tables["rate_limit_table"],
+        }
+    )
     fn.add_environment(env_name("uploads_bucket"), data.uploads_bucket.bucket_name)
     fn.add_environment(env_name("media_bucket"), data.media_bucket.bucket_name)
     fn.add_to_policy(
@@ -424,7 +439,9 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
     return fn
 
 
-def acknowledge_data_wildcards(fn: MelodyFunction, data: DataStack, *, uploads=False, media=False, jobs=True) -> None:
+def acknowledge_data_wildcards(
+    fn: MelodyFunction, data: DataStack, *, uploads=False, media=False, originals=False, jobs=True
+) -> None:
     """The object/index wildcards of the grants above, each named and explained."""
     def ref(value: str) -> str:
         return nag_ref(value, producer=data, consumer=fn)
@@ -444,5 +461,10 @@ def acknowledge_data_wildcards(fn: MelodyFunction, data: DataStack, *, uploads=F
         reasons[f"AwsSolutions-IAM5[Resource::{ref(data.media_bucket.bucket_arn)}/*]"] = (
             "Stems, analysis and waveforms are written under content-hash keys decided at run time; the "
             "wildcard covers objects of the media bucket only (no bucket-level or delete actions)."
+        )
+    if originals:
+        reasons[f"AwsSolutions-IAM5[Resource::{ref(data.media_bucket.bucket_arn)}/{ORIGINALS_PREFIX}*]"] = (
+            "Accepted uploads are copied to originals/<user>/<job>/<etag>/<file>, decided at run time; the "
+            "wildcard is limited to the originals/ prefix of the media bucket."
         )
     acknowledge(fn.role, reasons)

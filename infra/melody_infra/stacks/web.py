@@ -26,6 +26,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from melody.api import security_headers as sh
 from melody_infra.config import MelodyConfig
 from melody_infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge
 from melody_infra.paths import REPO_ROOT
@@ -33,12 +34,11 @@ from melody_infra.paths import REPO_ROOT
 WEB_DIR = REPO_ROOT / "web"
 WEB_EXCLUDE = ["icons/generate_icons.py", "**/__pycache__", "**/*.pyc", "**/.DS_Store"]
 NO_CACHE_FILES = ["sw.js", "index.html"]
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; "
-    "media-src 'self' blob: https:; connect-src 'self' https:; frame-ancestors 'none'; "
-    "base-uri 'self'; form-action 'self'"
-)
+# One definition of the security headers, which `melody dev` serves too (melody.api.security_headers).
+CONTENT_SECURITY_POLICY = sh.CONTENT_SECURITY_POLICY
+# CDK's enums by the header value they write (STRICT_ORIGIN_WHEN_CROSS_ORIGIN -> strict-origin-when-cross-origin).
+REFERRER_POLICIES = {policy.value.lower().replace("_", "-"): policy for policy in cloudfront.HeadersReferrerPolicy}
+FRAME_OPTIONS = {option.value.lower(): option for option in cloudfront.HeadersFrameOption}
 
 # Viewer request on the default behaviour: extension-less paths are client-side routes of the SPA.
 SPA_REWRITE_CODE = """function handler(event) {
@@ -142,14 +142,17 @@ class WebStack(Stack):
                     content_security_policy=CONTENT_SECURITY_POLICY, override=True
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(730), include_subdomains=True, preload=True, override=True
+                    access_control_max_age=Duration.seconds(sh.HSTS_MAX_AGE_S),
+                    include_subdomains=sh.HSTS_INCLUDE_SUBDOMAINS,
+                    preload=sh.HSTS_PRELOAD,
+                    override=True,
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                    referrer_policy=REFERRER_POLICIES[sh.REFERRER_POLICY], override=True
                 ),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                    frame_option=FRAME_OPTIONS[sh.FRAME_OPTIONS.lower()], override=True
                 ),
             ),
         )

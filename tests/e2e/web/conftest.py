@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.stack import DevStack
+from .waits import wait_for_js
 
 REPO = Path(__file__).resolve().parents[3]
 WEB_DIR = REPO / "web"
@@ -84,7 +85,7 @@ class Shots:
         """A screenshot of a passing state (live progress) if it shows within ``timeout_ms``; it may be
         too quick to catch, and that is no failure."""
         try:
-            page.wait_for_function(condition_js, timeout=timeout_ms, polling=100)
+            wait_for_js(page, condition_js, timeout=timeout_ms, polling=100)
         except Exception:  # noqa: BLE001 - a screenshot only
             return None
         return self(page, step)

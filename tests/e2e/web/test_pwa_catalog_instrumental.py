@@ -20,6 +20,7 @@ import pytest
 
 from .conftest import MOBILE, ui_login
 from .test_pwa_music import _require, make_song
+from .waits import wait_for_js
 
 pytestmark = pytest.mark.e2e
 
@@ -79,9 +80,9 @@ def _current_time(page) -> float:
 
 def _sees_it_play(page, *, after: float = 0.5) -> None:
     """The audio element's time advances (not just a first frame): it really plays."""
-    page.wait_for_function(f"document.getElementById('audio').currentTime > {after}", timeout=30_000)
+    wait_for_js(page, f"document.getElementById('audio').currentTime > {after}", timeout=30_000)
     t0 = _current_time(page)
-    page.wait_for_function(f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
+    wait_for_js(page, f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
 
 
 def test_play_a_catalog_songs_original(new_page, melody_server, api_tokens, shot, tmp_path):
@@ -112,7 +113,7 @@ def test_play_a_catalog_songs_original(new_page, melody_server, api_tokens, shot
 
     # Pause and play again from the player's own button.
     page.locator("#player-toggle").click()
-    page.wait_for_function("document.getElementById('audio').paused")
+    wait_for_js(page, "document.getElementById('audio').paused")
     page.locator("#player-toggle").click()
     _sees_it_play(page, after=_current_time(page))
 
@@ -128,7 +129,7 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     row = page.locator("#results .track").filter(has=page.locator(".track-title", has_text=TITLE)).first
     row.wait_for()
     row.locator(".btn-save").click()
-    page.wait_for_function("document.querySelector('#results .btn-save[aria-pressed=\"true\"]') !== null")
+    wait_for_js(page, "document.querySelector('#results .btn-save[aria-pressed=\"true\"]') !== null")
 
     # The player: a catalog song with audio plays its original, and with no instrumental of this
     # user's yet it offers to make one.
@@ -145,7 +146,7 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     shot.when(page, "/Making the instrumental: .*%/.test(document.getElementById('player-msg').textContent)",
               "player-converting")  # the live stage and percent
     # The original plays on while the instrumental is made; then the player moves to it.
-    page.wait_for_function(
+    wait_for_js(page, 
         "document.querySelector('input[name=stem][value=instrumental]:checked') !== null"
         " || /could not/.test(document.getElementById('player-msg').textContent)",
         timeout=300_000,
@@ -154,11 +155,11 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     assert "could not" not in page.locator("#player-msg").inner_text()
     page.locator("#stems").wait_for(state="visible")
     assert page.locator("input[name=stem][value=instrumental]").is_checked()
-    page.wait_for_function("/instrumental/.test(document.getElementById('audio').currentSrc)")
+    wait_for_js(page, "/instrumental/.test(document.getElementById('audio').currentSrc)")
     _sees_it_play(page, after=0.0)
     shot(page, "player-instrumental-after-convert")
     page.locator("#player-toggle").click()  # pause: the library's Play must start it again
-    page.wait_for_function("document.getElementById('audio').paused")
+    wait_for_js(page, "document.getElementById('audio').paused")
 
     # The library says so, and its Play fetches the job's stems and plays the instrumental.
     page.get_by_role("link", name="Library").click()
@@ -171,9 +172,9 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     assert page.locator("input[name=stem][value=instrumental]").is_checked()
     for stem in ("original", "instrumental", "vocals"):
         assert page.locator(f"input[name=stem][value={stem}]").is_enabled(), stem
-    page.wait_for_function("document.getElementById('audio').currentTime > 1.0", timeout=30_000)
+    wait_for_js(page, "document.getElementById('audio').currentTime > 1.0", timeout=30_000)
     t0 = _current_time(page)
-    page.wait_for_function(f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
+    wait_for_js(page, f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
     assert "instrumental" in page.evaluate("document.getElementById('audio').currentSrc")
     assert "BPM" in page.locator("#analysis").inner_text()
     for selector in ("#player-toggle", "#stems", "#player-duration"):
@@ -186,7 +187,7 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     page.get_by_label("Search songs").fill("sun raha hai")
     row = page.locator(f'#results .track[data-track-id="{SUN_RAHA_HAI}"]').first
     row.get_by_role("button", name=f"Play {TITLE}").click()
-    page.wait_for_function(
+    wait_for_js(page, 
         "!document.getElementById('stems').hidden"
         " && document.querySelector('input[name=stem][value=original]:checked') !== null"
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import DESKTOP, MOBILE, ui_login
+from .waits import wait_for_js
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,7 @@ def test_search_latin_query_finds_native_script_and_saves_it(new_page, melody_se
     shot(page, "search-tum-hi-ho-360")
     # filter by language: Tamil hides the Hindi song
     page.get_by_label("Language").select_option("ta")
-    page.wait_for_function("!document.querySelector('#results').textContent.includes('तुम ही हो')")
+    wait_for_js(page, "!document.querySelector('#results').textContent.includes('तुम ही हो')")
     shot(page, "search-filter-tamil")
     page.get_by_label("Language").select_option("")
     row = _search(page, "tum hi ho")
@@ -51,7 +52,7 @@ def test_search_latin_query_finds_native_script_and_saves_it(new_page, melody_se
     _require(melody_server, api_tokens, "GET", "/api/v1/library")
     save = row.locator(".btn-save")
     save.click()
-    page.wait_for_function("document.querySelector('#results .btn-save[aria-pressed=\"true\"]') !== null")
+    wait_for_js(page, "document.querySelector('#results .btn-save[aria-pressed=\"true\"]') !== null")
     shot(page, "saved-from-search")
     # the player: a catalog song without audio says so, and offers Save (already saved)
     row.get_by_role("button", name=f"Play {TUM_HI_HO}").click()
@@ -74,14 +75,14 @@ def test_library_lists_saved_songs_and_works_offline(new_page, melody_server, ap
     row = _search(page, "tum hi ho")
     row.wait_for()
     row.locator(".btn-save").click()
-    page.wait_for_function("document.querySelector('#results .btn-save[aria-pressed=\"true\"]') !== null")
+    wait_for_js(page, "document.querySelector('#results .btn-save[aria-pressed=\"true\"]') !== null")
     page.get_by_role("link", name="Library").click()
     saved = page.locator("#library-saved .track", has_text=TUM_HI_HO)
     saved.wait_for()
     assert "No instrumental yet" in saved.inner_text()
     shot(page, "library-360")
     # once the service worker controls the page, the library answer passes through (and into) its cache
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_for_js(page, "navigator.serviceWorker.controller !== null", timeout=20_000)
     page.reload()
     saved.wait_for()
     context.set_offline(True)
@@ -155,13 +156,13 @@ def test_upload_convert_and_play_the_instrumental(new_page, melody_server, api_t
     shot(page, "upload-chosen")
     page.get_by_role("button", name="Upload and convert").click()
     page.locator("#job-card").wait_for(state="visible")
-    page.wait_for_function("document.querySelector('#upload-progress').value >= 100", timeout=60_000)
+    wait_for_js(page, "document.querySelector('#upload-progress').value >= 100", timeout=60_000)
     shot(page, "uploaded")
     shot.when(page, "/%/.test(document.querySelector('#job-stage').textContent) && "
                     "!document.querySelector('#job-stage').textContent.startsWith('Uploading')",
               "converting")  # the live stage + percent while it converts
     # live conversion progress until it ends, one way or the other
-    page.wait_for_function(
+    wait_for_js(page, 
         "document.querySelector('#job-result:not([hidden])') || document.querySelector('#job-error').textContent",
         timeout=300_000,
         polling=500,
@@ -174,20 +175,20 @@ def test_upload_convert_and_play_the_instrumental(new_page, melody_server, api_t
     page.locator("#player").wait_for(state="visible")
     page.locator("#stems").wait_for(state="visible")
     assert page.locator("input[name=stem][value=instrumental]").is_checked()
-    page.wait_for_function("document.getElementById('audio').currentTime > 1.0", timeout=30_000)
+    wait_for_js(page, "document.getElementById('audio').currentTime > 1.0", timeout=30_000)
     src = page.evaluate("document.getElementById('audio').currentSrc")
     shot(page, "playing-instrumental")
     # switch to the original: the position is kept
     before = page.evaluate("document.getElementById('audio').currentTime")
     page.locator("#stems label", has_text="Original").click()
-    page.wait_for_function("(src) => document.getElementById('audio').currentSrc !== src", arg=src)
-    page.wait_for_function(f"document.getElementById('audio').currentTime >= {before - 0.5}", timeout=15_000)
+    wait_for_js(page, "(src) => document.getElementById('audio').currentSrc !== src", arg=src)
+    wait_for_js(page, f"document.getElementById('audio').currentTime >= {before - 0.5}", timeout=15_000)
     mid = page.evaluate("document.getElementById('audio').currentTime")
     page.locator("#stems label", has_text="Instrumental").click()
-    page.wait_for_function("(src) => document.getElementById('audio').currentSrc === src", arg=src)
-    page.wait_for_function(f"document.getElementById('audio').currentTime >= {mid - 0.5}", timeout=15_000)
+    wait_for_js(page, "(src) => document.getElementById('audio').currentSrc === src", arg=src)
+    wait_for_js(page, f"document.getElementById('audio').currentTime >= {mid - 0.5}", timeout=15_000)
     t0 = page.evaluate("document.getElementById('audio').currentTime")
-    page.wait_for_function(f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
+    wait_for_js(page, f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
     # the waveform is seekable from the keyboard
     page.locator("#waveform").focus()
     page.keyboard.press("Home")

@@ -12,6 +12,7 @@ import struct
 import pytest
 
 from .conftest import DESKTOP, MOBILE, REPO, random_phone, ui_login
+from .waits import wait_for_js
 
 pytestmark = pytest.mark.e2e
 
@@ -122,7 +123,7 @@ def test_manifest_and_service_worker_make_it_installable_and_offline(new_page, m
         w, h = _png_size(REPO / "web" / icon["src"].lstrip("/"))
         assert f"{w}x{h}" == icon["sizes"]
     # the service worker takes control, then the shell loads with the network off
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_for_js(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
     context.set_offline(True)
     page.reload()
     page.get_by_role("heading", name="Log in").wait_for()

@@ -136,3 +136,145 @@ def test_migrations_import_no_repository_and_key_post_steps_by_version():
             "assert 'anyascii' not in sys.modules; print(sorted(m.POST_STEPS))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[3]"
+
+
+# --- outages: 503 ``catalog_unavailable``, and the pool never keeps a dead connection ------------
+
+
+class FakeConnection:
+    """What the executor uses of a psycopg connection; ``dead`` makes the next statement fail as a
+    lost connection does (OperationalError, then closed and broken)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.broken = False
+        self.dead = False
+        self.info = type("Info", (), {"transaction_status": 0})()
+        self.statements: list[str] = []
+
+    def execute(self, sql, params=None):
+        import psycopg
+
+        if self.dead:
+            self.closed = self.broken = True
+            self.info.transaction_status = 4  # UNKNOWN
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        self.statements.append(sql)
+
+    def cursor(self):
+        conn = self
+
+        class Cursor:
+            description = [("ok",)]
+            rowcount = 1
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, sql, params=None):
+                conn.execute(sql, params)
+
+            def fetchall(self):
+                return [{"ok": 1}]
+
+        return Cursor()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakePsycopgExecutor:
+    """``PsycopgExecutor`` whose connections are fakes; ``down`` makes connecting fail."""
+
+    @staticmethod
+    def make(**kwargs):
+        import psycopg
+
+        from melody.core.sql.executor import PsycopgExecutor
+
+        class Executor(PsycopgExecutor):
+            def __init__(self) -> None:
+                super().__init__("postgresql://unused", **kwargs)
+                self.down = False
+                self.made: list[FakeConnection] = []
+
+            def _connect(self):
+                if self.down:
+                    raise psycopg.OperationalError("connection refused")
+                self.made.append(FakeConnection())
+                return self.made[-1]
+
+        return Executor()
+
+
+def _unavailable(call):
+    from melody.core.errors import ServiceUnavailable
+
+    with pytest.raises(ServiceUnavailable) as caught:
+        call()
+    assert caught.value.status == 503 and caught.value.code == "catalog_unavailable"
+
+
+def test_a_lost_connection_is_a_503_and_drops_every_idle_connection():
+    executor = FakePsycopgExecutor.make(pool_size=2)
+    with executor._connection() as first, executor._connection() as second:
+        pass  # two connections now idle in the pool
+    first.dead = second.dead = True  # the server went away
+    _unavailable(lambda: executor.query("SELECT 1"))
+    assert first.closed and second.closed  # the failed one and the idle one sharing its fate
+    assert executor.query("SELECT 1") == [{"ok": 1}]  # the next statement connects afresh
+    assert len(executor.made) == 3
+
+
+def test_an_unreachable_server_is_a_503_and_frees_the_slot():
+    executor = FakePsycopgExecutor.make(pool_size=1)
+    executor.down = True
+    for _ in range(3):  # more failures than slots: a failed connect must not keep its slot
+        _unavailable(lambda: executor.query("SELECT 1"))
+    executor.down = False
+    assert executor.query("SELECT 1") == [{"ok": 1}]
+
+
+def test_idle_connections_are_checked_before_use_and_a_dead_one_is_replaced():
+    executor = FakePsycopgExecutor.make(pool_size=1, ping_after_s=0.0)
+    executor.query("SELECT 1")
+    executor.made[0].dead = True  # dropped while idle (a restart, an idle timeout)
+    assert executor.query("SELECT 2") == [{"ok": 1}]  # no failed request: the check found it
+    assert executor.made[0].closed and len(executor.made) == 2
+
+
+def test_errors_of_the_statement_itself_pass_through_and_keep_the_connection():
+    executor = FakePsycopgExecutor.make(pool_size=1)
+    with pytest.raises(ValueError), executor._connection():
+        raise ValueError("a bug, not an outage")
+    executor.query("SELECT 1")
+    assert len(executor.made) == 1 and not executor.made[0].closed
+
+
+def test_close_leaves_the_executor_usable():
+    executor = FakePsycopgExecutor.make(pool_size=1)
+    executor.query("SELECT 1")
+    executor.close()
+    assert executor.made[0].closed
+    assert executor.query("SELECT 1") == [{"ok": 1}]  # a slot was freed for each closed connection
+
+
+@pytest.mark.parametrize("code", ["DatabaseResumingException", "StatementTimeoutException"])
+def test_data_api_outages_are_a_503(rds, code):
+    client, stubber = rds
+    stubber.add_client_error("execute_statement", service_error_code=code, http_status_code=400)
+    executor = DataApiExecutor(client, resource_arn=ARN, secret_arn=SECRET, database="melody")
+    _unavailable(lambda: executor.query("SELECT 1"))
+
+
+def test_data_api_statement_errors_stay_errors(rds):
+    from botocore.exceptions import ClientError
+
+    client, stubber = rds
+    stubber.add_client_error("execute_statement", service_error_code="BadRequestException", http_status_code=400)
+    executor = DataApiExecutor(client, resource_arn=ARN, secret_arn=SECRET, database="melody")
+    with pytest.raises(ClientError):
+        executor.query("SELEC 1")

@@ -19,8 +19,12 @@ needs_ffmpeg = pytest.mark.skipif(
 
 
 class FakeJobs:
-    def __init__(self):
+    def __init__(self, job=None):
         self.changes: list[tuple[str, dict]] = []
+        self.job = job
+
+    def get(self, job_id):
+        return self.job if self.job is not None and self.job.job_id == job_id else None
 
     def transition(self, job_id, *, allowed_from, changes):
         self.changes.append((job_id, changes))
@@ -321,3 +325,39 @@ def test_reuse_returns_every_field_the_state_machine_selects(tmp_path):
     )  # fmt: skip
     assert selected_payload_fields("ReuseResults") == {"stems", "analysis"}
     assert selected_payload_fields("ReuseResults") <= set(steps.reuse(state(**PROBED)))
+
+
+# -- the declared size ------------------------------------------------------------------------------
+
+
+def upload_job(size_bytes: int):
+    from melody.conversions.models import Job
+
+    return Job(
+        job_id="job_1", user_id="usr_1", status="queued", filename="song.wav", content_type="audio/wav",
+        size_bytes=size_bytes, bucket="up", key="uploads/usr_1/job_1/song.wav", created_at=1.0, updated_at=1.0,
+    )  # fmt: skip
+
+
+def test_probe_fails_an_object_that_is_not_the_declared_size(tmp_path):
+    """Declared 1000 bytes, received a 321 KB file: the job fails with size_mismatch, an input failure."""
+    from melody.conversions.steps import failure_kind, failure_reason
+
+    body = b"\0" * (321 * 1024)
+    steps, jobs, storage = make_steps(tmp_path, body)
+    jobs.job = upload_job(1000)
+    with pytest.raises(AudioRejected) as exc:
+        steps.probe(state())
+    assert exc.value.code == "size_mismatch" and failure_kind("size_mismatch") == "input"
+    error = {"Error": "AudioRejected", "Cause": json.dumps({"errorMessage": str(exc.value)})}
+    code, message = failure_reason(error)
+    assert code == "size_mismatch" and "1000" in message and str(len(body)) in message
+    assert ("up", "uploads/usr_1/job_1/song.wav") in storage.objects  # nothing deletes the upload
+
+
+@needs_ffmpeg
+def test_probe_accepts_an_object_of_the_declared_size(tmp_path):
+    body = song_wav(2, seed=9)
+    steps, jobs, _ = make_steps(tmp_path, body)
+    jobs.job = upload_job(len(body))
+    assert len(steps.probe(state())["content_hash"]) == 64

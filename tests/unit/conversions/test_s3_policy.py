@@ -106,3 +106,27 @@ def test_presigned_get_verifies_and_rejects_tampering(storage):
     assert "expired" in exc.value.message
     with pytest.raises(PolicyViolation):
         verify_presigned_get(f"{ENDPOINT}/media/stems/abc/dsp/vocals.m4a", {})
+
+
+# -- the conversions' upload form binds the declared size ----------------------------------------------
+
+
+def upload_form(storage, size_bytes: int) -> dict:
+    from melody.conversions.storage import UploadStorage
+
+    post = UploadStorage(storage).presign_post(
+        "uploads", "uploads/usr_1/job_1/a.mp3", content_type="audio/mpeg", size_bytes=size_bytes, expires_s=60
+    )
+    assert post["url"] == "http://app/local-s3/uploads"
+    return dict(post["fields"])
+
+
+def test_the_upload_form_accepts_exactly_the_declared_size(storage):
+    form = upload_form(storage, 1000)
+    check_post("uploads", form, 1000, secret_key="testing")
+    with pytest.raises(PolicyViolation) as exc:
+        check_post("uploads", form, 321 * 1024, secret_key="testing")  # declared 1000, sent 321 KB
+    assert exc.value.code == "EntityTooLarge" and exc.value.status == 400
+    with pytest.raises(PolicyViolation) as exc:
+        check_post("uploads", form, 999, secret_key="testing")
+    assert exc.value.code == "EntityTooSmall"

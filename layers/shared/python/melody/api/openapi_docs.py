@@ -40,11 +40,23 @@ RETRY_AFTER = {
 }
 
 
+WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": 'RFC 6750: `Bearer`, with `error="invalid_token"` when the access token sent is not valid '
+        "or has expired.",
+        "schema": {"type": "string", "pattern": "^Bearer"},
+    }
+}
+
+
 def error_response(status: int | str, description: str | None = None) -> dict[str, Any]:
-    """One OpenAPI response entry: the error model, a description and, for 429, ``Retry-After``."""
+    """One OpenAPI response entry: the error model, a description and, for 429, ``Retry-After``
+    (for 401, ``WWW-Authenticate``)."""
     entry: dict[str, Any] = {"model": ErrorOut, "description": description or DESCRIPTIONS[status]}
     if status == 429:
         entry["headers"] = RETRY_AFTER
+    if status == 401:
+        entry["headers"] = WWW_AUTHENTICATE
     return entry
 
 

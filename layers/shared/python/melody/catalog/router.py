@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator, WithJsonSchema
 
 from melody.api.deps import AppServices, CurrentUser
+from melody.api.error_codes import error_code
 from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
-from melody.api.params import int_param
 from melody.catalog.models import LANGUAGES, TRACK_ID
 from melody.catalog.schemas import SearchItem, SearchOut, TrackOut, TrackSummary, TrendingItem, TrendingOut
 from melody.core.errors import InvalidInput, NotFound
@@ -21,42 +22,71 @@ MAX_QUERY = 200
 MAX_LIMIT = 50
 MAX_OFFSET = 500
 TIMEFRAMES = {"daily": 1, "weekly": 7, "monthly": 30}
+SUPPORTED_LANGUAGES = sorted(LANGUAGES)
 
 
+def _known_language(value: str | None) -> str | None:
+    if value is not None and value not in LANGUAGES:
+        raise ValueError("unknown language code")
+    return value
 
 
-def _language(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    code = value.strip().lower()
-    if code not in LANGUAGES:
-        raise InvalidInput(
-            "Unknown language code.", code="unknown_language", details={"supported": sorted(LANGUAGES)}
-        )
-    return code
+# Each constraint is declared once: FastAPI checks it and the OpenAPI document shows it; a request
+# that breaks it gets the route's own code (melody.api.errors.error_code), still 422.
+Language = Annotated[
+    str | None,
+    Query(description="ISO 639 code, e.g. hi, ta, en", json_schema_extra=error_code("unknown_language")),
+    AfterValidator(_known_language),
+    WithJsonSchema({"type": "string", "enum": SUPPORTED_LANGUAGES}),
+]
 
 
-@router.get("/search", response_model=SearchOut, responses=error_responses(422))
+def _limit(code: str = "invalid_limit") -> Any:
+    return Query(ge=1, le=MAX_LIMIT, description=f"1–{MAX_LIMIT}, default 20", json_schema_extra=error_code(code))
+
+
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    responses=error_responses(
+        422,
+        descriptions={
+            422: "`q` is missing or blank (`empty_query`) or too long (`query_too_long`); `limit` (`invalid_limit`), "
+            "`offset` (`invalid_offset`), `language` (`unknown_language`) or `source` (`invalid_source`) is out "
+            "of range. `details` lists each problem's `loc`, `message` and `type`."
+        },
+    ),
+)
 def search(
     user_id: CurrentUser,
     services: AppServices,
-    q: Annotated[str | None, Query(description="Title, artist or album in any script or spelling")] = None,
-    language: Annotated[str | None, Query(description="ISO 639 code, e.g. hi, ta, en")] = None,
-    limit: Annotated[str | None, Query(description=f"1–{MAX_LIMIT}, default 20")] = None,
-    offset: Annotated[str | None, Query(description="`next_offset` of the previous page")] = None,
-    source: Annotated[str | None, Query(description="catalog (default) or all (adds Spotify, YouTube, Last.fm)")] = None,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY,
+            pattern=r"\S",
+            description="Title, artist or album in any script or spelling (not blank)",
+            json_schema_extra=error_code("empty_query", string_too_long="query_too_long"),
+        ),
+    ],
+    language: Language = None,
+    limit: Annotated[int, _limit()] = 20,
+    offset: Annotated[
+        int,
+        Query(ge=0, le=MAX_OFFSET, description="`next_offset` of the previous page",
+              json_schema_extra=error_code("invalid_offset")),
+    ] = 0,
+    source: Annotated[
+        Literal["catalog", "all"],
+        Query(description="catalog (default) or all (adds Spotify, YouTube, Last.fm)",
+              json_schema_extra=error_code("invalid_source")),
+    ] = "catalog",
 ) -> SearchOut:
-    text = (q or "").strip()
-    if not text:
+    text = q.strip()
+    if not text:  # the pattern's "not blank" is Unicode's; str.strip may know a few more spaces
         raise InvalidInput("`q` must not be empty.", code="empty_query")
-    if len(text) > MAX_QUERY:
-        raise InvalidInput(f"`q` is longer than {MAX_QUERY} characters.", code="query_too_long")
-    size = int_param(limit, name="limit", default=20, low=1, high=MAX_LIMIT, code="invalid_limit")
-    start = int_param(offset, name="offset", default=0, low=0, high=MAX_OFFSET, code="invalid_offset")
-    where = source or "catalog"
-    if where not in ("catalog", "all"):
-        raise InvalidInput("`source` must be `catalog` or `all`.", code="invalid_source")
-    page = services.search.search(text, language=_language(language), limit=size, offset=start, source=where)
+    page = services.search.search(text, language=language, limit=limit, offset=offset, source=source)
     return SearchOut(
         items=[
             SearchItem(**TrackSummary.of(h.track).model_dump(), matched=h.matched, score=round(h.score, 4))
@@ -85,24 +115,32 @@ def track(track_id: str, user_id: CurrentUser, services: AppServices) -> TrackOu
     return TrackOut.of_details(details, instrumental.status, instrumental.job_id, audio_url=audio_url)
 
 
-@router.get("/trending", response_model=TrendingOut, responses=error_responses(422))
+@router.get(
+    "/trending",
+    response_model=TrendingOut,
+    responses=error_responses(
+        422,
+        descriptions={
+            422: "`timeframe` (`invalid_timeframe`), `limit` (`invalid_limit`) or `language` (`unknown_language`) "
+            "is not one the route accepts."
+        },
+    ),
+)
 def trending(
     user_id: CurrentUser,
     services: AppServices,
-    language: str | None = None,
-    timeframe: str | None = None,
-    limit: str | None = None,
+    language: Language = None,
+    timeframe: Annotated[
+        Literal["daily", "weekly", "monthly"],
+        Query(description="daily, weekly (default) or monthly", json_schema_extra=error_code("invalid_timeframe")),
+    ] = "weekly",
+    limit: Annotated[int, _limit()] = 20,
 ) -> TrendingOut:
-    frame = timeframe or "weekly"
-    if frame not in TIMEFRAMES:
-        raise InvalidInput("`timeframe` must be daily, weekly or monthly.", code="invalid_timeframe")
-    size = int_param(limit, name="limit", default=20, low=1, high=MAX_LIMIT, code="invalid_limit")
-    lang = _language(language)
     today = dt.datetime.fromtimestamp(services.clock.now(), tz=dt.UTC).date()
-    since = today - dt.timedelta(days=TIMEFRAMES[frame] - 1)
-    rows = services.catalog.trending(since=since, language=lang, limit=size)
+    since = today - dt.timedelta(days=TIMEFRAMES[timeframe] - 1)
+    rows = services.catalog.trending(since=since, language=language, limit=limit)
     return TrendingOut(
-        timeframe=frame,
-        language=lang,
+        timeframe=timeframe,
+        language=language,
         items=[TrendingItem(**TrackSummary.of(t).model_dump(), plays=plays) for t, plays in rows],
     )

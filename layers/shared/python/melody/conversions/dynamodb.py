@@ -142,6 +142,16 @@ class DynamoJobStore:
             "created_at": float(last["created_at"]["N"]),
         }
 
+    def pending_upload_times(self, user_id: str, *, since: float) -> list[float]:
+        # One Query of the user's jobs created after ``since`` (one upload form's lifetime: few,
+        # bounded by the per-user creation limits), keeping those still awaiting their object.
+        items = JobModel.by_user.query(
+            user_id,
+            JobModel.created_at > since,
+            filter_condition=JobModel.status == "awaiting_upload",
+        )
+        return [float(item.created_at) for item in items]
+
     def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
         # Read-modify-write guarded by the status and progress we read: a concurrent change in
         # between (a parallel step advancing progress) fails the write, and we read again.

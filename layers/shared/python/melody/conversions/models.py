@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 JobStatus = Literal["awaiting_upload", "queued", "processing", "succeeded", "failed"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
+# Accepted uploads are copied under this prefix of the media bucket (no upload form can write there).
+ORIGINALS_PREFIX = "originals/"
 Engine = Literal["dsp", "lalal", "demucs"]
 
 
@@ -27,8 +29,14 @@ class Job(BaseModel):
     filename: str | None = None
     content_type: str | None = None
     size_bytes: int | None = None
-    bucket: str
+    bucket: str  # where the upload form writes (uploads) or the catalog track's audio (media)
     key: str
+    # The accepted upload: its ETag, and the immutable copy the pipeline processes and the job
+    # serves (``originals/...`` in the media bucket, which no upload form can write). Set once,
+    # when the job leaves ``awaiting_upload``; later objects at ``key`` never change them.
+    upload_etag: str | None = None
+    original_bucket: str | None = None
+    original_key: str | None = None
     track_id: str | None = None
     content_hash: str | None = None
     result_key: str | None = None
@@ -39,6 +47,13 @@ class Job(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     stage_timings: dict[str, float] = Field(default_factory=dict)
+
+
+def source_location(job: Job) -> tuple[str, str]:
+    """Where the job's audio is read from: the accepted copy of an upload, else ``bucket``/``key``."""
+    if job.original_bucket and job.original_key:
+        return job.original_bucket, job.original_key
+    return job.bucket, job.key
 
 
 class AudioResult(BaseModel):

@@ -23,6 +23,9 @@ class JobStore(Protocol):
 
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
 
+    def pending_upload_times(self, user_id: str, *, since: float) -> list[float]:
+        """``created_at`` of the user's jobs still ``awaiting_upload`` and created after ``since``."""
+
 
 class ResultStore(Protocol):
     def get(self, result_key: str) -> AudioResult | None: ...
@@ -32,8 +35,12 @@ class ResultStore(Protocol):
 
 class ObjectStorage(Protocol):
     def presign_post(
-        self, bucket: str, key: str, *, content_type: str, max_bytes: int, expires_s: int
-    ) -> dict[str, Any]: ...
+        self, bucket: str, key: str, *, content_type: str, size_bytes: int, expires_s: int
+    ) -> dict[str, Any]:
+        """A browser POST form for exactly one object of exactly ``size_bytes`` bytes at ``key``."""
+
+    def copy(self, source_bucket: str, source_key: str, bucket: str, key: str, *, if_match: str | None) -> bool:
+        """Server-side copy; False when the source is gone or its ETag is no longer ``if_match``."""
 
     def presign_get(self, bucket: str, key: str, *, expires_s: int, filename: str | None = None) -> str: ...
 
@@ -49,6 +56,13 @@ class ObjectStorage(Protocol):
 class WorkflowStarter(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> bool:
         """Start one execution named ``name``; False when that name already ran (a duplicate)."""
+
+
+class RateLimiter(Protocol):
+    """A sliding-window counter (``melody.auth``'s DynamoDB limiter fits)."""
+
+    def hit(self, key: str, *, limit: int, window_s: int, now: float) -> int | None:
+        """Count one event; None when it fits, else the seconds until one would (nothing counted)."""
 
 
 class TrackAudio(Protocol):

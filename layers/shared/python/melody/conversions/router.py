@@ -21,9 +21,13 @@ router = APIRouter(prefix="/audio", tags=["audio"], responses=PROTECTED)
     response_model=UploadOut,
     responses=error_responses(
         422,
+        429,
         descriptions={
             422: "Not an audio file (`unsupported_media_type`), larger than the limit (`file_too_large`; "
-            "`details.max_bytes`), or the body fails validation (`validation_error`)."
+            "`details.max_bytes`), or the body fails validation (`validation_error`).",
+            429: "Too many uploads started by this user in the last minute or hour (`rate_limited`), or too many "
+            "upload forms not yet used (`too_many_pending_uploads`; a form no longer counts once it expires): "
+            "retry after `Retry-After` seconds (also `details.retry_after_s`).",
         },
     ),
 )

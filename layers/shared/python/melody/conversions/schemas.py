@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from melody.api.error_codes import error_code
 from melody.conversions.models import Engine, Job, JobError, JobStatus
+
+# The default of MELODY_MAX_UPLOAD_BYTES: the most the document promises (a stage may allow less).
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON integer (``5.0`` included, as JSON Schema has it), never a string or a boolean."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be an integer")
+    return value
 
 
 class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=1, max_length=200)
-    content_type: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")
-    size_bytes: int = Field(gt=0)
+    content_type: str = Field(
+        min_length=7,
+        max_length=100,
+        pattern=r"^audio/[A-Za-z0-9.+-]+$",
+        json_schema_extra=error_code("unsupported_media_type"),
+    )
+    size_bytes: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        gt=0,
+        le=MAX_UPLOAD_BYTES,
+        json_schema_extra=error_code("validation_error", less_than_equal="file_too_large"),
+        description="The file's exact size in bytes: the upload form accepts a file of this size only.",
+    )
     engine: Engine | None = None
 
 

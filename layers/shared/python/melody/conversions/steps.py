@@ -36,7 +36,7 @@ _CODE_MESSAGE = re.compile(r"^(?P<code>[a-z][a-z0-9_]{2,40}): (?P<message>.+)$",
 # (timeouts, Lambda errors, ffmpeg_missing, engine_unavailable, remote_*, encode_failed,
 # processing_failed, ...) is a system failure, the only kind operators are paged for.
 INPUT_ERROR_CODES = frozenset(
-    {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large"}
+    {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large", "size_mismatch"}
 )
 
 
@@ -92,10 +92,15 @@ class PipelineSteps:
             allowed_from={"awaiting_upload", "queued"},
             changes={"status": "processing", "started_at": now, "updated_at": now},
         )
+        job = self._jobs.get(job_id)
+        declared = job.size_bytes if job is not None and job.source == "upload" else None
         with self._step(job_id, "probe", progress=10), self._local_copy(state) as path:
             size = path.stat().st_size
             if size > self._max_upload_bytes:
                 raise AudioRejected("file_too_large", "The file is larger than the upload limit.")
+            if declared is not None and size != declared:
+                # The form's policy binds the declared size; this holds even if a policy did not.
+                raise AudioRejected("size_mismatch", f"The file is {size} bytes, not the {declared} bytes declared.")
             info = self._audio_call(lambda audio: audio.probe(str(path)))
             duration = _duration_s(info)
             if duration is None:

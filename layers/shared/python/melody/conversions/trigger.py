@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 def handle_object_created(event: dict[str, Any], jobs: JobService) -> str:
     """Validate the event's shape and start the job's pipeline; returns the outcome."""
     parsed = parse(event=event, model=S3EventNotificationEventBridgeModel)
-    return jobs.on_object_created(parsed.detail.bucket.name, parsed.detail.object.key, int(parsed.detail.object.size or 0))
+    obj = parsed.detail.object
+    # S3 spells it "etag", moto "eTag" (which the model drops); with neither, the service asks S3.
+    etag = obj.etag or str((event.get("detail") or {}).get("object", {}).get("eTag") or "")
+    return jobs.on_object_created(parsed.detail.bucket.name, obj.key, int(obj.size or 0), etag or None)
 
 
 def upload_event_pattern(bucket: str) -> dict[str, Any]:

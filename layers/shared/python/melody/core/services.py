@@ -303,15 +303,20 @@ class Services:
 
     @cached_property
     def jobs(self) -> JobService:
+        from melody.auth.dynamodb import DynamoRateLimiter
+        from melody.auth.dynamodb_models import bind_auth_models
         from melody.conversions.dynamodb import DynamoJobStore, DynamoResultStore, bind_job_models
-        from melody.conversions.service import JobService
+        from melody.conversions.metrics import emit_upload_replay_ignored
+        from melody.conversions.service import JobService, UploadLimits
+        from melody.conversions.storage import UploadStorage
 
         s = self.settings
         bind_job_models(s)
+        bind_auth_models(s)  # the rate-limit table: the upload limits share the auth limiter's counters
         return JobService(
             DynamoJobStore(),
             DynamoResultStore(),
-            self.storage,
+            UploadStorage(self.storage),
             self.workflow,
             self.clock,
             uploads_bucket=s.uploads_bucket,
@@ -321,6 +326,13 @@ class Services:
             media_url_expires_s=s.media_url_expires_s,
             default_engine=s.default_engine,
             track_audio=self.track_audio,
+            limiter=DynamoRateLimiter(),
+            limits=UploadLimits(
+                per_minute=s.uploads_per_user_per_minute,
+                per_hour=s.uploads_per_user_per_hour,
+                max_pending=s.max_pending_uploads_per_user,
+            ),
+            on_replay=emit_upload_replay_ignored,
         )
 
     @cached_property
@@ -328,6 +340,7 @@ class Services:
         from melody.conversions.dynamodb import DynamoJobStore, DynamoResultStore, bind_job_models
         from melody.conversions.metrics import emit_failure_metric, emit_step_metric
         from melody.conversions.steps import PipelineSteps
+        from melody.conversions.storage import UploadStorage
 
         s = self.settings
         bind_job_models(s)
@@ -339,7 +352,7 @@ class Services:
         return PipelineSteps(
             DynamoJobStore(),
             DynamoResultStore(),
-            self.storage,
+            UploadStorage(self.storage),
             self.clock,
             media_bucket=s.media_bucket,
             work_dir=s.work_dir,

@@ -125,6 +125,11 @@ class PipelineSettings(TokenSettings):
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     upload_url_expires_s: int = Field(default=900, ge=60, le=3600)
+    # Per user: new upload forms per minute and per hour, and forms not yet used (expired ones do
+    # not count). Over either, POST /audio/uploads answers 429 with Retry-After.
+    uploads_per_user_per_minute: int = Field(default=10, ge=1)
+    uploads_per_user_per_hour: int = Field(default=100, ge=1)
+    max_pending_uploads_per_user: int = Field(default=10, ge=1)
     media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     max_duration_s: float = Field(default=15 * 60, gt=0)
     default_engine: Literal["dsp", "lalal", "demucs"] = "dsp"

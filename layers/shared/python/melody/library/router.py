@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from melody.api.deps import AppServices, CurrentUser
+from melody.api.error_codes import error_code
 from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
-from melody.api.params import int_param
 from melody.catalog.models import TRACK_ID, Track
 from melody.catalog.ports import Instrumental
 from melody.catalog.schemas import TrackSummary
-from melody.core.errors import InvalidInput, NotFound
+from melody.core.errors import NotFound
 from melody.library.schemas import LibraryItemOut, LibraryOut, PlayOut
 from melody.library.service import LibraryEntry
 
@@ -19,7 +21,8 @@ router = APIRouter(prefix="/library", tags=["library"], responses={**PROTECTED, 
 
 def _track_id(track_id: str) -> str:
     if not TRACK_ID.match(track_id):
-        raise NotFound("No such track in the catalog.", code="track_not_found", details={"track_id": track_id})
+        # never echo the id: a path segment may be kilobytes long
+        raise NotFound("No such track in the catalog.", code="track_not_found")
     return track_id
 
 
@@ -37,24 +40,47 @@ def _item(entry: LibraryEntry, track: Track | None, instrumental: Instrumental) 
     )
 
 
-@router.get("", response_model=LibraryOut, responses=error_responses(422))
+MAX_CURSOR = 1024
+
+
+@router.get(
+    "",
+    response_model=LibraryOut,
+    responses=error_responses(
+        422,
+        descriptions={
+            422: "`limit` (`invalid_limit`), `cursor` (`invalid_cursor`: not one this API returned to you) or "
+            "`updated_since` (`invalid_updated_since`) is not valid."
+        },
+    ),
+)
 def list_library(
     user_id: CurrentUser,
     services: AppServices,
-    cursor: str | None = None,
-    limit: str | None = None,
-    updated_since: str | None = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_CURSOR,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="`next_cursor` of the previous page",
+            json_schema_extra=error_code("invalid_cursor"),
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=100, description="1–100, default 20", json_schema_extra=error_code("invalid_limit"))
+    ] = 20,
+    updated_since: Annotated[
+        float | None,
+        Query(
+            ge=0,
+            allow_inf_nan=False,
+            description="Epoch seconds: only entries changed since (deleted ones included, `deleted: true`)",
+            json_schema_extra=error_code("invalid_updated_since"),
+        ),
+    ] = None,
 ) -> LibraryOut:
-    size = int_param(limit, name="limit", default=20, low=1, high=100, code="invalid_limit")
-    since = None
-    if updated_since not in (None, ""):
-        try:
-            since = float(updated_since)
-        except ValueError:
-            raise InvalidInput("`updated_since` must be epoch seconds.", code="invalid_updated_since") from None
-        if since < 0:
-            raise InvalidInput("`updated_since` must be epoch seconds.", code="invalid_updated_since")
-    page = services.library.list(user_id, limit=size, cursor=cursor or None, updated_since=since)
+    page = services.library.list(user_id, limit=limit, cursor=cursor, updated_since=updated_since)
     return LibraryOut(items=[_item(*row) for row in page.items], next_cursor=page.next_cursor)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class DependencyState(BaseModel):
@@ -17,4 +17,8 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
     stage: str
-    dependencies: dict[str, DependencyState]
+    dependencies: dict[str, DependencyState] | None = Field(
+        default=None,
+        description="Each table, bucket and the catalog database by name: only for an operator "
+        "(the dev and test stages); absent from the public answer, which names no resource.",
+    )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StrictBool, WithJsonSchema, field_validator
 
+from melody.api.error_codes import error_code
 from melody.core.errors import InvalidInput, NotFound
-from melody.users.models import Preferences, User
+from melody.users.models import AudioQuality, Preferences, User
 
 if TYPE_CHECKING:
     from melody.core.clock import Clock
@@ -25,12 +26,48 @@ SUPPORTED_LANGUAGES = frozenset(
 )
 
 
+# A name has a visible character; an avatar is an https URL of a plain host name (no user info, port or
+# query). Declared as patterns so the OpenAPI document states exactly what the route accepts.
+NAME_PATTERN = r"\S"
+# Labels without "--" (no punycode: IDNA may refuse it) and a last label that starts with a letter
+# (an all-digit one would be read as an IPv4 address).
+AVATAR_URL_PATTERN = (
+    r"^https://(?:[A-Za-z0-9](?:-?[A-Za-z0-9]){0,31}\.)*[A-Za-z](?:-?[A-Za-z0-9]){0,31}(?:/[A-Za-z0-9._~/-]*)?$"
+)
+MAX_AVATAR_URL = 1024
+
+
+def _known_languages(languages: list[str]) -> list[str]:
+    unknown = sorted(set(languages) - SUPPORTED_LANGUAGES)
+    if unknown:
+        raise ValueError(f"unknown language code(s): {', '.join(code[:8] for code in unknown[:5])}")
+    return languages
+
+
+class PreferencesUpdate(BaseModel):
+    """The preferences a client may set: what :class:`Preferences` stores, checked strictly
+    (``explicit_content: 0`` is not ``false``; languages are the supported codes only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preferred_languages: Annotated[
+        list[Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(SUPPORTED_LANGUAGES)})]],
+        AfterValidator(_known_languages),
+        Field(max_length=32, json_schema_extra=error_code("unknown_language", too_long="validation_error")),
+    ] = []
+    audio_quality: AudioQuality = "normal"
+    explicit_content: StrictBool = True
+
+    def stored(self) -> Preferences:
+        return Preferences(**self.model_dump())
+
+
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=80)
-    avatar_url: HttpUrl | None = None
-    preferences: Preferences | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=80, pattern=NAME_PATTERN)
+    avatar_url: Annotated[str, Field(max_length=MAX_AVATAR_URL, pattern=AVATAR_URL_PATTERN)] | None = None
+    preferences: PreferencesUpdate | None = None
 
     @field_validator("name")
     @classmethod
@@ -44,10 +81,13 @@ class UserUpdate(BaseModel):
 
     @field_validator("avatar_url")
     @classmethod
-    def _https_only(cls, value: HttpUrl | None) -> HttpUrl | None:
-        if value is not None and value.scheme != "https":
+    def _https_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = HttpUrl(value)  # the pattern admits only what this parses; normalised as before
+        if url.scheme != "https":
             raise ValueError("avatar_url must use https")
-        return value
+        return str(url)
 
 
 def user_id_for(phone_e164: str, hmac_key: bytes) -> str:
@@ -94,7 +134,7 @@ class UserService:
             return user
         if "preferences" in patch:
             # JSON merge-patch semantics: an explicit null resets the preferences to their defaults.
-            preferences = changes.preferences or Preferences()
+            preferences = changes.preferences.stored() if changes.preferences else Preferences()
             languages = preferences.preferred_languages
             unknown = sorted(set(languages) - SUPPORTED_LANGUAGES)
             if unknown:
@@ -102,8 +142,6 @@ class UserService:
                     "Unknown language code(s).", code="unknown_language", details={"languages": unknown}
                 )
             patch["preferences"] = preferences.model_copy(update={"preferred_languages": list(dict.fromkeys(languages))})
-        if "avatar_url" in patch and patch["avatar_url"] is not None:
-            patch["avatar_url"] = str(changes.avatar_url)
         updated = user.model_copy(update={**patch, "updated_at": self._clock.now()})
         self._store.save(updated)
         return updated

@@ -13,9 +13,12 @@ import json
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
+
+from melody.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -47,17 +50,50 @@ def _adapt(value: Any) -> Any:
     return value
 
 
-class PsycopgExecutor:
-    """psycopg 3 with a small pool; ``schema`` (tests, benchmarks) sets the search_path."""
+CATALOG_UNAVAILABLE = "catalog_unavailable"
 
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 4, connect_timeout: int = 5) -> None:
+
+def catalog_unavailable(cause: str) -> ServiceUnavailable:
+    """The one error a catalog outage becomes (503 ``catalog_unavailable``); ``cause`` goes to the log only."""
+    from melody.core.observability import logger
+
+    logger.warning("catalog unavailable", extra={"cause": cause})
+    return ServiceUnavailable(
+        "The song catalog is unavailable for now; try again shortly.", code=CATALOG_UNAVAILABLE
+    )
+
+
+class PsycopgExecutor:
+    """psycopg 3 with a small pool; ``schema`` (tests, benchmarks) sets the search_path.
+
+    PostgreSQL going away is a 503 ``catalog_unavailable``, never a 500, and never sticks: a
+    connection that failed is closed along with every idle one (they share its fate: a restarted or
+    unreachable server), and the next statement connects afresh. A connection idle for more than
+    ``ping_after_s`` is checked (``SELECT 1``) before it is used, so a server restarted while the pool
+    was idle costs no failed request; a statement that failed mid-way is never retried (it may have
+    run).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 4,
+        connect_timeout: int = 5,
+        ping_after_s: float = 10.0,
+        pool_wait_s: float = 30.0,
+    ) -> None:
         self._url = url
         self._schema = schema
-        self._pool: queue.LifoQueue[Connection[DictRow]] = queue.LifoQueue()
+        # (connection, monotonic time it was last given back)
+        self._pool: queue.LifoQueue[tuple[Connection[DictRow], float]] = queue.LifoQueue()
         self._size = pool_size
         self._created = 0
         self._lock = threading.Lock()
         self._connect_timeout = connect_timeout
+        self._ping_after_s = ping_after_s
+        self._pool_wait_s = pool_wait_s
 
     def _connect(self) -> Connection[DictRow]:
         import psycopg
@@ -68,40 +104,91 @@ class PsycopgExecutor:
             kwargs["options"] = f"-c search_path={self._schema},public"
         return psycopg.connect(self._url, **kwargs)
 
+    def _new_connection(self) -> Connection[DictRow]:
+        """A fresh connection in a slot already counted in ``_created`` (freed again on failure)."""
+        import psycopg
+
+        try:
+            return self._connect()
+        except BaseException as exc:
+            self._forget(1)
+            if isinstance(exc, psycopg.OperationalError):
+                raise catalog_unavailable(f"connect: {type(exc).__name__}") from exc
+            raise
+
+    def _forget(self, count: int) -> None:
+        with self._lock:
+            self._created -= count
+
+    def _discard(self, conn: Connection[DictRow]) -> None:
+        try:
+            conn.close()
+        finally:
+            self._forget(1)
+
+    def _drain_idle(self) -> None:
+        """Close every idle connection (after one failed: the server they lead to is likely gone)."""
+        while True:
+            try:
+                conn, _ = self._pool.get_nowait()
+            except queue.Empty:
+                return
+            self._discard(conn)
+
+    def _alive(self, conn: Connection[DictRow]) -> bool:
+        import psycopg
+
+        try:
+            conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def _checkout(self) -> Connection[DictRow]:
+        while True:
+            try:
+                conn, idle_since = self._pool.get_nowait()
+            except queue.Empty:
+                break
+            if conn.closed or (time.monotonic() - idle_since > self._ping_after_s and not self._alive(conn)):
+                self._discard(conn)
+                self._drain_idle()
+                continue
+            return conn
+        with self._lock:
+            can_create = self._created < self._size
+            if can_create:
+                self._created += 1
+        if can_create:
+            return self._new_connection()
+        try:
+            conn, _ = self._pool.get(timeout=self._pool_wait_s)
+        except queue.Empty:
+            raise catalog_unavailable(f"no free connection within {self._pool_wait_s:g} s") from None
+        return conn
+
     @contextmanager
     def _connection(self) -> Iterator[Connection[DictRow]]:
-        conn = None
-        try:
-            conn = self._pool.get_nowait()
-        except queue.Empty:
-            with self._lock:
-                can_create = self._created < self._size
-                if can_create:
-                    self._created += 1
-            if can_create:
-                try:
-                    conn = self._connect()
-                except Exception:
-                    with self._lock:
-                        self._created -= 1
-                    raise
-            else:
-                conn = self._pool.get(timeout=30)
-        broken = False
+        import psycopg
+
+        conn = self._checkout()
         try:
             yield conn
-        except Exception:
-            broken = conn.closed or conn.info.transaction_status not in (0,)  # 0: IDLE
-            raise
-        finally:
-            if broken or conn.closed:
-                try:
-                    conn.close()
-                finally:
-                    with self._lock:
-                        self._created -= 1
+        except BaseException as exc:
+            # 0: IDLE. A connection left in a transaction, or broken, is not given back.
+            if conn.closed or conn.broken or conn.info.transaction_status != 0:
+                self._discard(conn)
+                if isinstance(exc, psycopg.OperationalError):
+                    self._drain_idle()
             else:
-                self._pool.put(conn)
+                self._pool.put((conn, time.monotonic()))
+            if isinstance(exc, psycopg.OperationalError):
+                raise catalog_unavailable(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise
+        if conn.closed or conn.broken:
+            self._discard(conn)
+        else:
+            self._pool.put((conn, time.monotonic()))
 
     @staticmethod
     def _run(conn: Connection[DictRow], sql: str, params: Params) -> tuple[list[dict[str, Any]], int]:
@@ -125,11 +212,8 @@ class PsycopgExecutor:
             yield _BoundPsycopg(conn)
 
     def close(self) -> None:
-        while True:
-            try:
-                self._pool.get_nowait().close()
-            except queue.Empty:
-                return
+        """Close the idle connections (the executor stays usable: the next statement reconnects)."""
+        self._drain_idle()
 
 
 class _BoundPsycopg:
@@ -214,6 +298,33 @@ def data_api_rows(response: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# Data API errors that mean "the database is not there right now" (Aurora resuming from zero ACUs, a
+# failover, throttling), not "this statement is wrong": they become 503 ``catalog_unavailable``.
+_DATA_API_UNAVAILABLE = frozenset({
+    "DatabaseResumingException",
+    "DatabaseUnavailableException",
+    "ServiceUnavailableError",
+    "StatementTimeoutException",
+    "InternalServerErrorException",
+    "ThrottlingException",
+})
+
+
+def _data_api_call(method: Any, **request: Any) -> dict[str, Any]:
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    try:
+        response: dict[str, Any] = method(**request)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _DATA_API_UNAVAILABLE:
+            raise catalog_unavailable(f"data api: {code}") from exc
+        raise
+    except (ConnectionError, HTTPClientError) as exc:  # endpoint unreachable, connect/read timeout
+        raise catalog_unavailable(f"data api: {type(exc).__name__}") from exc
+    return response
+
+
 class DataApiExecutor:
     """Aurora Serverless v2 through the RDS Data API (``rds-data`` ``execute_statement``)."""
 
@@ -236,8 +347,7 @@ class DataApiExecutor:
             request["parameters"] = [data_api_parameter(k, v) for k, v in params.items()]
         if self._transaction_id:
             request["transactionId"] = self._transaction_id
-        response: dict[str, Any] = self._client.execute_statement(**request)
-        return response
+        return _data_api_call(self._client.execute_statement, **request)
 
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         return data_api_rows(self._statement(sql, params))
@@ -250,7 +360,7 @@ class DataApiExecutor:
         if self._transaction_id:
             yield self
             return
-        tx = self._client.begin_transaction(**self._base, database=self._database)["transactionId"]
+        tx = _data_api_call(self._client.begin_transaction, **self._base, database=self._database)["transactionId"]
         bound = DataApiExecutor(
             self._client, resource_arn=self._base["resourceArn"], secret_arn=self._base["secretArn"],
             database=self._database, transaction_id=tx,
