@@ -75,7 +75,12 @@ def error_responses(
 
 
 TOKEN_KEYS_UNAVAILABLE = "the issuer's token keys (`jwks_unavailable`)"
-CATALOG_UNAVAILABLE = "the song catalog (`catalog_not_configured`) or the issuer's token keys (`jwks_unavailable`)"
+# DynamoDB still throttling after the client's retries (auth and user records)
+STORE_UNAVAILABLE = "the account store (`temporarily_unavailable`)"
+CATALOG_UNAVAILABLE = (
+    "the song catalog (`catalog_unavailable`: unreachable, `catalog_not_configured`) or the issuer's token keys "
+    "(`jwks_unavailable`)"
+)
 
 
 def unavailable(what: str) -> dict[int | str, dict[str, Any]]:

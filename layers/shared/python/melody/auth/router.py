@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from melody.api.deps import AppServices
-from melody.api.openapi_docs import error_responses
+from melody.api.openapi_docs import STORE_UNAVAILABLE, error_responses, unavailable
 from melody.auth.client_address import client_address
 from melody.auth.phone import mask_phone
 from melody.auth.schemas import LoginOut, OtpChallengeOut, RefreshBody, RequestOtpBody, TokensOut, VerifyOtpBody
@@ -48,7 +48,8 @@ ClientIp = Annotated[str, Depends(client_ip)]
             "or the body fails validation (`validation_error`).",
             429: "Too many codes asked for this number or from this address (`rate_limited`), or a code was sent "
             "moments ago (`otp_resend_too_soon`): retry after `Retry-After` seconds.",
-            503: "The code could not be sent (`sms_unavailable`); try again shortly.",
+            503: "The code could not be sent (`sms_unavailable`), or the account store is busy "
+            "(`temporarily_unavailable`); try again shortly.",
         },
     ),
 )
@@ -81,7 +82,8 @@ def request_otp(body: RequestOtpBody, services: AppServices, ip: ClientIp) -> Ot
             429: "Too many attempts for this code (`otp_attempts_exceeded`) or wrong codes for this number "
             "(`rate_limited`): retry after `Retry-After` seconds.",
         },
-    ),
+    )
+    | unavailable(STORE_UNAVAILABLE),
 )
 def verify_otp(body: VerifyOtpBody, services: AppServices) -> LoginOut:
     try:
@@ -102,7 +104,11 @@ def verify_otp(body: VerifyOtpBody, services: AppServices) -> LoginOut:
     )
 
 
-@router.post("/refresh-token", response_model=TokensOut, responses=error_responses(401, 422, descriptions=REFRESH_401))
+@router.post(
+    "/refresh-token",
+    response_model=TokensOut,
+    responses={**error_responses(401, 422, descriptions=REFRESH_401), **unavailable(STORE_UNAVAILABLE)},
+)
 def refresh_token(body: RefreshBody, services: AppServices) -> TokensOut:
     pair, user_id = services.tokens.rotate(body.refresh_token)
     logger.info("refresh token rotated", extra={"user_id": user_id})
@@ -118,7 +124,7 @@ def refresh_token(body: RefreshBody, services: AppServices) -> TokensOut:
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 422, descriptions=REFRESH_401),
+    responses={**error_responses(401, 422, descriptions=REFRESH_401), **unavailable(STORE_UNAVAILABLE)},
 )
 def logout(body: RefreshBody, services: AppServices) -> Response:
     user_id = services.tokens.revoke(body.refresh_token)

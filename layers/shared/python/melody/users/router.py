@@ -5,11 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from melody.api.deps import AppServices, CurrentUser
-from melody.api.openapi_docs import PROTECTED, error_responses
+from melody.api.openapi_docs import PROTECTED, STORE_UNAVAILABLE, TOKEN_KEYS_UNAVAILABLE, error_responses, unavailable
 from melody.users.schemas import UserOut
 from melody.users.service import UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"], responses=PROTECTED)
+router = APIRouter(
+    prefix="/users",
+    tags=["users"],
+    responses={**PROTECTED, **unavailable(f"{TOKEN_KEYS_UNAVAILABLE} or {STORE_UNAVAILABLE}")},
+)
 
 
 @router.get(
