@@ -3,7 +3,7 @@
 Three sources state the API's routes: each function's FastAPI app (``melody.api.apps.FUNCTION_APPS``),
 the CDK route groups (as synthesised into ``AWS::ApiGatewayV2::Route`` resources) and the committed
 ``openapi.json``. A route is ``(METHOD, path, protected)``; protected means the JWT authorizer in AWS,
-``current_user_id`` in FastAPI and a ``security`` requirement in the OpenAPI document.
+``current_claims`` (under ``CurrentUser`` and ``AdminUser``) in FastAPI and a ``security`` requirement in the OpenAPI document.
 
 Everything here is pure (apps, template dicts, documents in; readable differences out), so the drift
 tests and the tests of these helpers share it.
@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI, routing
 from fastapi.routing import APIRoute
 
-from melody.api.deps import current_user_id
+from melody.api.deps import current_claims
 
 Route = tuple[str, str, bool]  # (METHOD, path, protected)
 
@@ -53,7 +53,7 @@ def _api_routes(app: FastAPI) -> Iterable[Any]:
             yield context
 
 
-def fastapi_routes(app: FastAPI, *, auth: Callable[..., Any] = current_user_id) -> set[Route]:
+def fastapi_routes(app: FastAPI, *, auth: Callable[..., Any] = current_claims) -> set[Route]:
     """``(METHOD, path, protected)`` for each documented operation of ``app`` (docs routes skipped)."""
     docs = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url} - {None}
     routes: set[Route] = set()

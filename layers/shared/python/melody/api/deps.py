@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from melody.core.errors import Unauthorized
+from melody.auth.verify import AccessClaims
+from melody.core.errors import Forbidden, Unauthorized
 from melody.core.services import Services
 
-__all__ = ["AppServices", "CurrentUser", "current_user_id", "get_services"]
+__all__ = ["AdminUser", "AppServices", "CurrentClaims", "CurrentUser", "admin_user_id", "current_user_id", "get_services"]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/verify-otp")
 
@@ -23,13 +24,30 @@ def get_services(request: Request) -> Services:
 AppServices = Annotated[Services, Depends(get_services)]
 
 
-def current_user_id(
+def current_claims(
     services: AppServices,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
+) -> AccessClaims:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.", code="missing_token")
-    return services.verifier.verify(credentials.credentials).user_id
+    return services.verifier.verify(credentials.credentials)
+
+
+CurrentClaims = Annotated[AccessClaims, Depends(current_claims)]
+
+
+def current_user_id(claims: CurrentClaims) -> str:
+    return claims.user_id
 
 
 CurrentUser = Annotated[str, Depends(current_user_id)]
+
+
+def admin_user_id(claims: CurrentClaims) -> str:
+    """The caller, who must hold the ``admin`` role (named by the operators in MELODY_ADMIN_PHONES)."""
+    if "admin" not in claims.roles:
+        raise Forbidden("This needs an operator's account.", code="admin_only")
+    return claims.user_id
+
+
+AdminUser = Annotated[str, Depends(admin_user_id)]

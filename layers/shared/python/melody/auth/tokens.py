@@ -13,7 +13,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
@@ -22,6 +22,8 @@ from melody.auth.security_events import REFRESH_TOKEN_REUSE, security_event
 from melody.core.errors import Unauthorized
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from melody.auth.keys import KeyMaterial
     from melody.auth.ports import RefreshTokenStore
     from melody.core.clock import Clock
@@ -53,8 +55,12 @@ class TokenService:
         audience: str,
         access_ttl_s: int,
         refresh_ttl_s: int,
+        roles_for: Callable[[str], tuple[str, ...]] = lambda _user_id: (),
     ) -> None:
         self._keys = keys
+        # A user's roles, read at every issue (login and refresh): a role taken away in settings is
+        # gone from the next access token, not only from the next login.
+        self._roles_for = roles_for
         self._store = store
         self._clock = clock
         self._issuer = issuer
@@ -65,17 +71,21 @@ class TokenService:
     def issue(self, user_id: str, family_id: str | None = None) -> TokenPair:
         now = int(self._clock.now())
         key = self._keys.current
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": user_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self._access_ttl_s,
+            "jti": uuid.uuid4().hex,
+            "token_use": "access",
+        }
+        roles = self._roles_for(user_id)
+        if roles:
+            claims["roles"] = sorted(roles)
         access = jwt.encode(
-            {
-                "iss": self._issuer,
-                "aud": self._audience,
-                "sub": user_id,
-                "iat": now,
-                "nbf": now,
-                "exp": now + self._access_ttl_s,
-                "jti": uuid.uuid4().hex,
-                "token_use": "access",
-            },
+            claims,
             key.private_key,
             algorithm=key.algorithm,
             headers={"kid": key.kid},

@@ -21,6 +21,7 @@ class AccessClaims:
     user_id: str
     token_id: str
     expires_at: int
+    roles: tuple[str, ...] = ()
 
 
 class VerificationKey(Protocol):
@@ -67,4 +68,9 @@ class AccessTokenVerifier:
             raise Unauthorized("The access token is not valid.", code="invalid_token") from exc
         if claims.get("token_use") != "access":
             raise Unauthorized("The access token is not valid.", code="invalid_token")
-        return AccessClaims(user_id=claims["sub"], token_id=claims["jti"], expires_at=int(claims["exp"]))
+        roles = claims.get("roles") or []
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise Unauthorized("The access token is not valid.", code="invalid_token")
+        return AccessClaims(
+            user_id=claims["sub"], token_id=claims["jti"], expires_at=int(claims["exp"]), roles=tuple(roles)
+        )

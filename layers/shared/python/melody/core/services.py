@@ -191,7 +191,21 @@ class Services:
             audience=s.jwt_audience,
             access_ttl_s=s.access_token_ttl_s,
             refresh_ttl_s=s.refresh_token_ttl_s,
+            roles_for=self.roles_for,
         )
+
+    def roles_for(self, user_id: str) -> tuple[str, ...]:
+        """``("admin",)`` for a user whose phone number the operators listed (MELODY_ADMIN_PHONES)."""
+        admins = set(getattr(self.settings, "admin_phones", None) or ())
+        if not admins:
+            return ()
+        from melody.core.errors import NotFound
+
+        try:
+            phone = self.users.get(user_id).phone_e164
+        except NotFound:
+            return ()
+        return ("admin",) if phone in admins else ()
 
     # -- the catalog (search, tracks, trending) and the library -------------------------------
 

@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Stage = Literal["dev", "test", "staging", "prod"]
 
@@ -59,6 +59,17 @@ class TokenSettings(CommonSettings):
 
 
 class AuthSettings(TokenSettings):
+    # Operators by phone number (E.164, comma-separated in MELODY_ADMIN_PHONES): their access tokens
+    # carry the ``admin`` role, which admin-only routes require.
+    admin_phones: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("admin_phones", mode="before")
+    @classmethod
+    def _split_admin_phones(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     # The secret CloudFront sends to the API in X-Melody-Origin-Verify (AWS): only then is its
     # CloudFront-Viewer-Address believed as the caller's IP for the per-IP limits.
     origin_verify_secret_id: str | None = None
