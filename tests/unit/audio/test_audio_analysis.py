@@ -133,8 +133,9 @@ def test_energy_orders_loud_busy_over_quiet_sparse(synth):
 def test_analysis_dict_shape(synth):
     d = ma.analyse(Audio(synth.click_track(120, seconds=5.0), SR), engine={"name": "dsp", "version": "1"}).to_dict()
     assert set(d) == {"duration_s", "sample_rate", "channels", "tempo", "key", "loudness", "energy", "engine"}
-    assert set(d["tempo"]) == {"bpm", "confidence", "beats"}
-    assert set(d["key"]) == {"tonic", "mode", "confidence", "camelot", "open_key"}
+    assert set(d["tempo"]) == {"bpm", "confidence", "beats", "downbeats", "time_signature", "beats_per_bar"}
+    assert set(d["key"]) == {"tonic", "mode", "confidence", "camelot", "open_key", "tuning_hz", "tuning_cents",
+                             "runner_up"}
     assert set(d["loudness"]) == {"integrated_lufs", "range_lu", "true_peak_dbtp"}
     assert d["engine"] == {"name": "dsp", "version": "1"}
     assert d["channels"] == 2 and d["sample_rate"] == SR and abs(d["duration_s"] - 5.0) < 1e-6

@@ -36,13 +36,23 @@ class Analysis:
             "duration_s": round(self.duration_s, 3),
             "sample_rate": self.sample_rate,
             "channels": self.channels,
-            "tempo": {"bpm": self.tempo.bpm, "confidence": self.tempo.confidence, "beats": list(self.tempo.beats)},
+            "tempo": {
+                "bpm": self.tempo.bpm,
+                "confidence": self.tempo.confidence,
+                "beats": list(self.tempo.beats),
+                "downbeats": list(self.tempo.downbeats),
+                "time_signature": self.tempo.time_signature,
+                "beats_per_bar": self.tempo.beats_per_bar,
+            },
             "key": {
                 "tonic": self.key.tonic,
                 "mode": self.key.mode,
                 "confidence": self.key.confidence,
                 "camelot": self.key.camelot,
                 "open_key": self.key.open_key,
+                "tuning_hz": self.key.tuning_hz,
+                "tuning_cents": self.key.tuning_cents,
+                "runner_up": dict(self.key.runner_up) if self.key.runner_up else None,
             },
             "loudness": {
                 "integrated_lufs": self.loudness.integrated_lufs,
@@ -78,8 +88,13 @@ def analyse(audio: Audio, *, engine: dict | None = None) -> Analysis:
     """
     x = audio.mono()
     low = resample(x, audio.sample_rate, ANALYSIS_RATE)
-    t = _tempo.tempo(low, ANALYSIS_RATE)
-    k = _key.key(low, ANALYSIS_RATE)
+    if low.size >= _key.N_FFT:
+        chroma, bass_chroma, frame_energy, tuning = _key.frame_chroma_tuning(low, ANALYSIS_RATE)
+        k = _key.key_from_frames(chroma, bass_chroma, frame_energy, tuning)
+    else:
+        chroma, k = None, _key.key(low, ANALYSIS_RATE)
+    # the chroma (hop 1024) also gives the harmonic-change accents for the downbeats
+    t = _tempo.tempo(low, ANALYSIS_RATE, chroma=chroma, chroma_fps=ANALYSIS_RATE / _key.HOP)
     loud = _loudness.loudness(audio.samples, audio.sample_rate)
     e = _energy.energy(loud.integrated_lufs, t.onset_env, t.bpm)
     return Analysis(

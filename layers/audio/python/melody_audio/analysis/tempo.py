@@ -1,18 +1,28 @@
-"""Tempo (BPM) with confidence and beat times.
+"""Tempo (BPM), beats, downbeats and time signature, with a calibrated confidence.
 
 Method (numpy/scipy only):
 
-1. Onset strength: log-compressed magnitude spectrogram on ~36 log-spaced bands
+1. **Onset strength**: log-compressed magnitude spectrogram on ~36 log-spaced bands
    (11.025 kHz, 93 ms window, 11.6 ms hop), half-wave-rectified spectral flux summed over
-   bands, with a moving-average threshold removed (Bello et al., "A tutorial on onset
-   detection in music signals", IEEE TSAP 2005; Böck & Widmer 2013 for the log filterbank).
-2. Tempo: autocorrelation of the onset envelope scored as a comb over the first four
-   multiples of each candidate beat period, with a broad log-normal prior on the beat rate
-   (Ellis, "Beat tracking by dynamic programming", JNMR 2007; Percival & Tzanetakis,
-   "Streamlined tempo estimation based on autocorrelation and cross-correlation with
-   pulses", IEEE/ACM TASLP 2014).  Half/double candidates are compared explicitly.
-3. Beats: Ellis' dynamic-programming tracker (tightness 100) on the onset envelope, then
-   the tempo is refined from the median inter-beat interval.
+   bands, minus a moving average (Bello et al., IEEE TSAP 2005; Böck & Widmer, DAFx 2013).  A
+   second envelope from the bands below 200 Hz (kick, bass) is kept for the downbeats.
+2. **Metrical-level candidates**: the autocorrelation of the envelope is scored as a comb over
+   the first four multiples of each beat period (Ellis, JNMR 2007; Percival & Tzanetakis, IEEE/ACM
+   TASLP 2014).  The strongest comb peaks and their ×2, ×3, ×½, ×⅓, ×3/2, ×2/3 relatives are the
+   candidates: the fastest periodic pulse is rarely the tapped one.
+3. **Choosing the perceptual tempo**: each candidate is described by its comb score, its
+   autocorrelation at the beat, half-beat, third-of-a-beat and bar (×2, ×3, ×4) lags, and its
+   log-tempo (a log-normal tempo prior as a linear + quadratic term, McKinney & Moelants,
+   "Ambiguity in tempo perception", Music Perception 2006).  A conditional-logit model over the
+   candidates (weights fitted on the annotated dev split, see ``fitting.py``; cross-validated
+   figures in ``benchmarks/README.md``) picks one; its softmax probability, recalibrated with
+   a Platt scaling fitted on out-of-fold predictions, is ``confidence`` = P(Accuracy1 holds).
+4. **Beats**: Ellis' dynamic-programming tracker at the chosen tempo; the reported BPM is the
+   slope of a line through the beat times (so tempo and beats agree).
+5. **Meter and downbeats**: the subdivision (binary vs ternary: autocorrelation at a third vs
+   a half of the beat period) and the bar length (3 vs 4 beats: beat-synchronous bass-onset
+   and harmonic-change accents, Goto 2001 / Davies & Plumbley 2006 style, with a 4/4 prior) give
+   ``time_signature`` in {"4/4", "3/4", "6/8", "12/8"} and the phase of the downbeats.
 """
 
 from __future__ import annotations
@@ -23,12 +33,15 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from .._dsp import stft
+from . import _fitted
 
 SR = 11025
 N_FFT = 1024
 HOP = 128
 FPS = SR / HOP
-DOUBLE_RATIO = 0.65
+BPM_MIN, BPM_MAX = 35.0, 260.0
+RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
+FEATURES = ("comb", "ac_beat", "ac_half", "ac_third", "ac_bar2", "ac_bar3", "ac_bar4", "lt", "lt2")
 
 
 @dataclass
@@ -37,6 +50,11 @@ class TempoResult:
     confidence: float
     beats: list = field(default_factory=list)
     onset_env: np.ndarray | None = None
+    downbeats: list = field(default_factory=list)
+    time_signature: str = "4/4"
+    beats_per_bar: int = 4
+    low_env: np.ndarray | None = None
+    beat_frames: np.ndarray | None = None
 
 
 def _band_matrix(n_bins: int, sr: int, n_fft: int, n_bands: int = 36, fmin: float = 40.0, fmax: float = 5000.0):
@@ -49,18 +67,28 @@ def _band_matrix(n_bins: int, sr: int, n_fft: int, n_bands: int = 36, fmin: floa
         down = (hi - freqs) / (hi - mid)
         m[:, b] = np.maximum(0, np.minimum(up, down))
     m /= np.maximum(m.sum(axis=0, keepdims=True), 1e-9)
-    return m
+    return m, edges[1:-1]
 
 
-def onset_envelope(x: np.ndarray, sr: int = SR) -> np.ndarray:
-    mag = np.abs(stft(x, N_FFT, HOP))
-    bands = mag @ _band_matrix(mag.shape[-1], sr, N_FFT)
-    logb = np.log1p(1000.0 * bands / (bands.max() + 1e-12))
-    flux = np.maximum(0.0, np.diff(logb, axis=0, prepend=logb[:1])).sum(axis=1)
+def _postprocess(flux: np.ndarray) -> np.ndarray:
     flux = flux - uniform_filter1d(flux, size=int(FPS * 0.5) | 1, mode="nearest")
     flux = np.maximum(flux, 0.0)
     s = flux.std()
     return (flux / s if s > 0 else flux).astype(np.float64)
+
+
+def onset_envelopes(x: np.ndarray, sr: int = SR) -> tuple[np.ndarray, np.ndarray]:
+    """(full-band onset envelope, low-band (< 200 Hz) onset envelope), both at :data:`FPS`."""
+    mag = np.abs(stft(x, N_FFT, HOP))
+    bm, centres = _band_matrix(mag.shape[-1], sr, N_FFT)
+    bands = mag @ bm
+    logb = np.log1p(1000.0 * bands / (bands.max() + 1e-12))
+    d = np.maximum(0.0, np.diff(logb, axis=0, prepend=logb[:1]))
+    return _postprocess(d.sum(axis=1)), _postprocess(d[:, centres < 200.0].sum(axis=1))
+
+
+def onset_envelope(x: np.ndarray, sr: int = SR) -> np.ndarray:
+    return onset_envelopes(x, sr)[0]
 
 
 def _acf(env: np.ndarray) -> np.ndarray:
@@ -69,46 +97,70 @@ def _acf(env: np.ndarray) -> np.ndarray:
     f = np.fft.rfft(e, 2 * n)
     ac = np.fft.irfft(f * np.conj(f))[:n]
     ac /= np.maximum(ac[0], 1e-12)
-    # unbias (each lag has n-lag products)
-    ac *= n / np.maximum(n - np.arange(n), 1)
+    ac *= n / np.maximum(n - np.arange(n), 1)  # unbias (each lag has n-lag products)
     return ac
 
 
-def _interp(ac: np.ndarray, lag: np.ndarray) -> np.ndarray:
-    return np.interp(lag, np.arange(ac.size), ac, right=0.0)
+def _peak_at(ac: np.ndarray, lag: np.ndarray | float, tol: float = 0.02) -> np.ndarray:
+    lag = np.atleast_1d(np.asarray(lag, dtype=np.float64))
+    grid = np.arange(ac.size)
+    return np.max([np.interp(lag * r, grid, ac, right=0.0) for r in np.linspace(1 - tol, 1 + tol, 5)], axis=0)
 
 
-def _tempo_scores(ac: np.ndarray, bpms: np.ndarray) -> np.ndarray:
+def _comb(ac: np.ndarray, bpms: np.ndarray) -> np.ndarray:
     lag = 60.0 * FPS / bpms
     s = np.zeros_like(bpms)
     for k, w in ((1, 1.0), (2, 0.6), (3, 0.35), (4, 0.4)):
-        # a small window around each multiple tolerates tempo drift and quantisation
-        s += w * np.max([_interp(ac, k * lag * r) for r in (0.99, 1.0, 1.01)], axis=0)
+        s += w * _peak_at(ac, k * lag, 0.01)
     return s
 
 
-def estimate_tempo(env: np.ndarray, prior_bpm: float = 110.0, prior_octaves: float = 1.0):
-    bpms = np.arange(40.0, 240.0, 0.25)
+def candidates(env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate BPMs (n,), feature matrix (n, len(FEATURES))) for the metrical-level choice."""
     ac = _acf(env)
-    raw = _tempo_scores(ac, bpms)
-    prior = np.exp(-0.5 * (np.log2(bpms / prior_bpm) / prior_octaves) ** 2)
-    score = np.maximum(raw, 0) * prior
-    i = int(np.argmax(score))
-    best = bpms[i]
-    # metrical-level check: prefer the double tempo when its beat lag carries accents almost
-    # as strong as the chosen one (kick/snare alternation), not just weak subdivisions (hats)
-    if best * 2 <= 200:
-        lag = 60.0 * FPS / best
-        half = float(np.max([_interp(ac, np.array([lag / 2 * r]))[0] for r in (0.98, 1.0, 1.02)]))
-        full = float(_interp(ac, np.array([lag]))[0])
-        if full > 0 and half / full > DOUBLE_RATIO:
-            j = int(np.argmin(np.abs(bpms - best * 2)))
-            lo_j, hi_j = max(0, j - 8), min(bpms.size, j + 9)
-            i = lo_j + int(np.argmax(raw[lo_j:hi_j]))
-            best = bpms[i]
-    # confidence: the comb's mean normalised autocorrelation (0 = no periodicity)
-    conf = float(np.clip(raw[i] / 2.35 / 0.5, 0.0, 1.0))
-    return float(best), conf, ac
+    bpms = np.arange(BPM_MIN, BPM_MAX, 0.25)
+    comb = _comb(ac, bpms)
+    top = float(comb.max()) if comb.size and comb.max() > 0 else 1.0
+    peaks = np.nonzero((comb[1:-1] > comb[:-2]) & (comb[1:-1] >= comb[2:]))[0] + 1
+    peaks = peaks[np.argsort(comb[peaks])[::-1][:4]]
+    cands: list[float] = []
+    for p in peaks:
+        for r in RATIOS:
+            c = bpms[p] * r
+            if not BPM_MIN <= c < BPM_MAX:
+                continue
+            # snap to the local comb maximum within ±3 %
+            j = np.nonzero(np.abs(bpms / c - 1) <= 0.03)[0]
+            if j.size:
+                c = float(bpms[j[np.argmax(comb[j])]])
+            if all(abs(c / o - 1) > 0.03 for o in cands):
+                cands.append(c)
+    if not cands:
+        cands = [120.0]
+    c_arr = np.array(cands)
+    lag = 60.0 * FPS / c_arr
+    lt = np.log2(c_arr / 110.0)
+    feats = np.stack([
+        np.interp(c_arr, bpms, comb) / top,
+        _peak_at(ac, lag), _peak_at(ac, lag / 2), _peak_at(ac, lag / 3),
+        _peak_at(ac, 2 * lag), _peak_at(ac, 3 * lag), _peak_at(ac, 4 * lag),
+        lt, lt * lt,
+    ], axis=1)
+    return c_arr, feats
+
+
+def choose(feats: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Softmax probabilities over the candidates (conditional logit)."""
+    w = np.asarray(_fitted.TEMPO_WEIGHTS if weights is None else weights)
+    u = feats @ w
+    p = np.exp(u - u.max())
+    return p / p.sum()
+
+
+def calibrate(p: float, ab: tuple[float, float] | None = None) -> float:
+    a, b = _fitted.TEMPO_PLATT if ab is None else ab
+    z = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
+    return float(1.0 / (1.0 + np.exp(-(a * z + b))))
 
 
 def track_beats(env: np.ndarray, bpm: float, tightness: float = 100.0) -> np.ndarray:
@@ -117,7 +169,6 @@ def track_beats(env: np.ndarray, bpm: float, tightness: float = 100.0) -> np.nda
     n = env.size
     if n < 4:
         return np.array([], dtype=int)
-    # smooth the envelope with a Gaussian the width of a 16th note
     win = np.exp(-0.5 * (np.arange(-period, period + 1) * 32.0 / period) ** 2)
     local = np.convolve(env, win, mode="same")
     score = local.copy()
@@ -135,7 +186,6 @@ def track_beats(env: np.ndarray, bpm: float, tightness: float = 100.0) -> np.nda
         j = int(np.argmax(vals))
         score[t] = local[t] + vals[j]
         back[t] = cand[ok][j]
-    # last beat: the best-scoring frame in the final period, among local maxima
     tail = slice(max(0, n - int(period * 1.5)), n)
     t = tail.start + int(np.argmax(score[tail]))
     path = [t]
@@ -143,7 +193,6 @@ def track_beats(env: np.ndarray, bpm: float, tightness: float = 100.0) -> np.nda
         t = back[t]
         path.append(t)
     beats = np.array(path[::-1])
-    # drop weak leading/trailing beats (silence)
     if beats.size:
         strength = local[beats]
         thr = 0.5 * np.sqrt(np.mean(strength ** 2))
@@ -153,23 +202,79 @@ def track_beats(env: np.ndarray, bpm: float, tightness: float = 100.0) -> np.nda
     return beats
 
 
-def tempo(x: np.ndarray, sr: int = SR) -> TempoResult:
+def _zs(v: np.ndarray) -> np.ndarray:
+    return (v - v.mean()) / (v.std() + 1e-9)
+
+
+def meter(env: np.ndarray, low_env: np.ndarray, beats: np.ndarray, bpm: float,
+          chroma: np.ndarray | None = None, chroma_fps: float = 0.0) -> tuple[str, int, np.ndarray]:
+    """(time signature, beats per bar, downbeat frame indices) from beat-synchronous accents."""
+    if beats.size < 6:
+        return "4/4", 4, beats[:1]
+    ac = _acf(env)
+    lag = 60.0 * FPS / bpm
+    ternary = float(_peak_at(ac, lag / 3)[0]) > float(_peak_at(ac, lag / 2)[0]) + 0.05
+    # beat-synchronous accents: bass onsets around the beat and harmonic change at the beat
+    half = max(1, int(lag / 8))
+    low = np.array([low_env[max(0, b - half): b + half + 1].max() for b in beats])
+    full = np.array([env[max(0, b - half): b + half + 1].max() for b in beats])
+    acc = 1.0 * _zs(low) + 0.3 * _zs(full)
+    if chroma is not None and chroma_fps > 0 and chroma.shape[0] > 2:
+        idx = np.clip(np.round(beats / FPS * chroma_fps).astype(int), 0, chroma.shape[0] - 1)
+        seg = np.add.reduceat(chroma, idx, axis=0) if idx.size else chroma[:0]
+        seg = seg / (np.linalg.norm(seg, axis=1, keepdims=True) + 1e-9)
+        nov = np.r_[0.0, 1.0 - np.sum(seg[1:] * seg[:-1], axis=1)]
+        if nov.std() > 0:
+            acc = acc + 1.0 * _zs(nov)
+    best: tuple[float, int, int] = (-np.inf, 4, 0)
+    # bars of 4 or 3 beats (4/4, 3/4); with a ternary subdivision, of 2 or 4 dotted beats (6/8, 12/8)
+    for m, prior in (((2, 0.25), (4, 0.0)) if ternary else ((4, 0.25), (3, 0.0))):
+        if beats.size < 2 * m:
+            continue
+        for p in range(m):
+            on = acc[p::m]
+            off = np.delete(acc, np.arange(p, acc.size, m))
+            s = float(on.mean() - off.mean()) + prior
+            if s > best[0]:
+                best = (s, m, p)
+    _, m, p = best
+    sig = ("6/8" if m == 2 else "12/8") if ternary else f"{m}/4"
+    return sig, m, beats[p::m]
+
+
+COMPOUND_MARGIN = 0.12
+
+
+def _compound_check(env: np.ndarray, bpm: float) -> float:
+    """Compound meter (6/8, 12/8): when the envelope repeats more strongly every 1.5 beats than
+    every beat, the chosen pulse is the 'quarter' of a dotted-quarter beat; return the slower tempo."""
+    ac = _acf(env)
+    lag = 60.0 * FPS / bpm
+    dotted, beat = float(_peak_at(ac, 1.5 * lag)[0]), float(_peak_at(ac, lag)[0])
+    if dotted > beat + COMPOUND_MARGIN and bpm / 1.5 >= BPM_MIN:
+        return bpm / 1.5
+    return bpm
+
+
+def tempo(x: np.ndarray, sr: int = SR, chroma: np.ndarray | None = None, chroma_fps: float = 0.0) -> TempoResult:
     """``x``: mono float signal at :data:`SR` Hz."""
     if x.size < SR * 2:
         return TempoResult(0.0, 0.0, [], None)
-    env = onset_envelope(x, sr)
+    env, low_env = onset_envelopes(x, sr)
     if not np.any(env > 0):
-        return TempoResult(0.0, 0.0, [], env)
-    bpm, conf, _ = estimate_tempo(env)
+        return TempoResult(0.0, 0.0, [], env, low_env=low_env)
+    cands, feats = candidates(env)
+    p = choose(feats)
+    i = int(np.argmax(p))
+    bpm = float(cands[i])
+    conf = calibrate(float(p[i]))
+    bpm = _compound_check(env, bpm)
     beats = track_beats(env, bpm)
     if beats.size >= 8:
-        ibi = np.median(np.diff(beats)) / FPS
-        refined = 60.0 / ibi
-        if abs(refined / bpm - 1) < 0.04:
-            # fit a line through the beat times for sub-frame precision
-            k = np.arange(beats.size)
-            slope = np.polyfit(k, beats / FPS, 1)[0]
-            if slope > 0 and abs(60.0 / slope / bpm - 1) < 0.04:
-                bpm = 60.0 / slope
-    times = (beats / FPS).round(3).tolist()
-    return TempoResult(round(float(bpm), 2), round(conf, 3), times, env)
+        k = np.arange(beats.size)
+        slope = np.polyfit(k, beats / FPS, 1)[0]
+        if slope > 0 and abs(60.0 / slope / bpm - 1) < 0.06:
+            bpm = 60.0 / slope
+    sig, per_bar, down = meter(env, low_env, beats, bpm, chroma, chroma_fps)
+    return TempoResult(round(float(bpm), 2), round(conf, 3), (beats / FPS).round(3).tolist(), env,
+                       (down / FPS).round(3).tolist(), sig, per_bar, low_env, beats)
