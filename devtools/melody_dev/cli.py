@@ -84,6 +84,66 @@ def _cmd_catalog_load(args: argparse.Namespace) -> int:
     return 1 if report.rejected and not report.loaded else 0
 
 
+def _attach_settings():
+    import os
+
+    from pydantic import SecretStr
+
+    from melody.core.settings import AudioApiSettings
+
+    settings = AudioApiSettings()
+    if settings.database_url is None and os.environ.get("DATABASE_URL"):
+        settings = settings.model_copy(update={"database_url": SecretStr(os.environ["DATABASE_URL"])})
+    return settings
+
+
+def _cmd_catalog_attach_audio(args: argparse.Namespace) -> int:
+    """Store a licensed audio file for a catalog track under the media bucket's ``catalog/`` prefix
+    and run the pipeline on it: Step Functions when MELODY_STATE_MACHINE_ARN is set (returns once
+    started), else the local ASL runner in this process (waits for the job)."""
+    import mimetypes
+    import time
+
+    from melody.catalog.audio_admin import CATALOG_OPERATOR
+    from melody.core.services import Services
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    settings = _attach_settings()
+    services = Services(settings, executor=_catalog_executor())
+    runner = None
+    if not settings.state_machine_arn:
+        from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+        from melody_dev.local.workflow_starter import LocalWorkflowStarter
+
+        Path(settings.work_dir).mkdir(parents=True, exist_ok=True)
+        runner = build_runner(services.steps)
+        services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
+    content_type = args.content_type or mimetypes.guess_type(path.name)[0] or "audio/mpeg"
+    result = services.catalog_audio.attach_file(
+        args.track_id, str(path), user_id=CATALOG_OPERATOR, content_type=content_type, engine=args.engine
+    )
+    print(f"attached s3://{settings.media_bucket}/{result.key} to {result.track_id}; job {result.job.job_id}", file=sys.stderr)
+    if runner is None:
+        return 0
+    from melody.conversions.dynamodb import DynamoJobStore
+
+    try:
+        store = DynamoJobStore()
+        while (job := store.get(result.job.job_id)) is not None and job.status not in ("succeeded", "failed"):
+            time.sleep(0.5)
+    finally:
+        runner.shutdown()
+    if job is None or job.status != "succeeded":
+        reason = job.error.message if job is not None and job.error else "unknown"
+        print(f"pipeline failed: {reason}", file=sys.stderr)
+        return 1
+    print(f"pipeline succeeded: {job.result_key}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="melody", description="Melody Studio developer commands.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd = catalog_sub.add_parser("load", help="import a JSON Lines catalogue (idempotent)")
     load_cmd.add_argument("file")
     load_cmd.set_defaults(func=_cmd_catalog_load)
+
+    attach_cmd = catalog_sub.add_parser(
+        "attach-audio",
+        help="store licensed audio for a catalog track (media bucket, catalog/ prefix) and run the pipeline on it",
+    )
+    attach_cmd.add_argument("track_id")
+    attach_cmd.add_argument("file")
+    attach_cmd.add_argument("--content-type", help="default: from the file name")
+    attach_cmd.add_argument("--engine", choices=["dsp", "lalal", "demucs"])
+    attach_cmd.set_defaults(func=_cmd_catalog_attach_audio)
 
     jobs = sub.add_parser("jobs", help="conversion jobs (DynamoDB): maintenance")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)

@@ -65,8 +65,10 @@ def build_app(
     # The API's functions live in MelodyApi (issuer/authorizer/integrations would otherwise cycle);
     # they reference the pipeline's state machine and the catalog cluster, so MelodyApi deploys after both.
     conversions = add_conversions_routes(api, pipeline, data)
-    add_catalog_routes(api, catalog, data)
+    add_catalog_routes(api, catalog, data, pipeline)
     allow_catalog_reads(conversions, catalog)
+    # persist writes a catalog track's analysed attributes (bpm, key, energy...) back to its row
+    allow_catalog_reads(pipeline.steps["persist"], catalog)
     allow_catalog_reads(api.functions["system"], catalog)  # /system/health checks the catalog too
     web = WebStack(app, "MelodyWeb", config=config, api_endpoint=api.http_api.api_endpoint,
                    origin_verify_secret=auth.origin_verify_secret,

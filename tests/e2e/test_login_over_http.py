@@ -34,9 +34,15 @@ def test_login_refresh_reuse_and_logout(dev_stack):
 
     rotated = api.post("/auth/refresh-token", json={"refresh_token": tokens["refresh_token"]})
     assert rotated.status_code == 200
+    # A lost reply: the previous token once more within the grace window gets the same pair.
+    replayed = api.post("/auth/refresh-token", json={"refresh_token": tokens["refresh_token"]})
+    assert replayed.status_code == 200 and replayed.json()["refresh_token"] == rotated.json()["refresh_token"]
+    # The client uses its new token; the old one presented again now is reuse: the family is revoked.
+    third = api.post("/auth/refresh-token", json={"refresh_token": rotated.json()["refresh_token"]})
+    assert third.status_code == 200
     reused = api.post("/auth/refresh-token", json={"refresh_token": tokens["refresh_token"]})
     assert reused.status_code == 401 and reused.json()["error"]["code"] == "refresh_token_reused"
-    assert api.post("/auth/refresh-token", json={"refresh_token": rotated.json()["refresh_token"]}).status_code == 401
+    assert api.post("/auth/refresh-token", json={"refresh_token": third.json()["refresh_token"]}).status_code == 401
 
 
 def test_tokens_verify_against_the_published_jwks(dev_stack):

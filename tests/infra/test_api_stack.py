@@ -29,14 +29,22 @@ PROTECTED = {
     "POST /api/v1/audio/convert-to-instrumental",
     "GET /api/v1/audio/conversion-status/{job_id}",
     "GET /api/v1/audio/jobs",
+    "POST /api/v1/audio/jobs/{job_id}/link",
+    "GET /api/v1/audio/jobs/{job_id}/download/{stem}",
+    "POST /api/v1/audio/jobs/{job_id}/retry",
+    "DELETE /api/v1/audio/jobs/{job_id}",
     # catalog (issue 5)
     "GET /api/v1/music/search",
     "GET /api/v1/music/track/{track_id}",
     "GET /api/v1/music/trending",
+    "GET /api/v1/music/home",
+    "POST /api/v1/music/admin/tracks/{track_id}/audio",
+    "POST /api/v1/music/admin/tracks/{track_id}/audio/attach",
     "GET /api/v1/library",
     "PUT /api/v1/library/{track_id}",
     "DELETE /api/v1/library/{track_id}",
     "POST /api/v1/library/{track_id}/plays",
+    "PATCH /api/v1/library/uploads/{job_id}",
 }
 
 

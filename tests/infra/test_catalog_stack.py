@@ -112,14 +112,37 @@ def test_catalog_functions_env_and_data_api_grants(synth, service):
         assert "MELODY_PROVIDER_SECRET_ID" not in env
 
 
-@pytest.mark.parametrize("service", ["melody-catalog", "melody-library"])
-def test_search_and_library_read_jobs_for_instrumental_status_but_never_write(synth, service):
+def _jobs_actions(synth, service: str) -> set[str]:
     _, function = function_by_service(synth.api, service)
     assert "MELODY_JOBS_TABLE" in function["Properties"]["Environment"]["Variables"]
     jobs_statements = [s for s in role_policy_statements(synth.api, function) if "JobsTable" in json.dumps(s["Resource"])]
-    actions = {a for s in jobs_statements for a in as_list(s["Action"])}
+    return {a for s in jobs_statements for a in as_list(s["Action"])}
+
+
+def test_library_reads_jobs_for_instrumental_status_but_never_writes(synth):
+    actions = _jobs_actions(synth, "melody-library")
     assert "dynamodb:Query" in actions
     assert not {a for a in actions if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))}
+
+
+def test_catalog_writes_jobs_and_starts_the_pipeline_for_the_operators_attach(synth):
+    """POST /music/admin/tracks/{id}/audio/attach creates a catalog conversion job and starts it."""
+    actions = _jobs_actions(synth, "melody-catalog")
+    assert {"dynamodb:Query", "dynamodb:PutItem"} <= actions
+    _, fn = function_by_service(synth.api, "melody-catalog")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert "AudioPipeline" in json.dumps(env["MELODY_STATE_MACHINE_ARN"])
+    starts = [s for s in role_policy_statements(synth.api, fn) if "states:StartExecution" in as_list(s["Action"])]
+    assert starts and all("AudioPipeline" in json.dumps(s["Resource"]) for s in starts)
+
+
+def test_catalog_reads_users_for_the_home_screen_languages(synth):
+    _, fn = function_by_service(synth.api, "melody-catalog")
+    assert "MELODY_USERS_TABLE" in fn["Properties"]["Environment"]["Variables"]
+    statements = [s for s in role_policy_statements(synth.api, fn) if "UsersTable" in json.dumps(s["Resource"])]
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert "dynamodb:GetItem" in actions
+    assert not {a for a in actions if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete"))}
 
 
 @pytest.mark.parametrize(
@@ -147,7 +170,8 @@ def _s3_statements(template, function) -> list[dict]:
 
 
 def test_search_presigns_catalog_audio_with_a_grant_on_the_catalog_prefix_only(synth):
-    """GET /music/track's ``audio_url``: the media bucket's name, and s3:GetObject on catalog/* alone."""
+    """GET /music/track's ``audio_url`` (s3:GetObject) and the operators' upload form (s3:PutObject):
+    the media bucket's name, and both on catalog/* alone."""
     from melody.catalog.track_audio import CATALOG_AUDIO_PREFIX
     from melody.core.settings import CatalogSettings
 
@@ -159,7 +183,7 @@ def test_search_presigns_catalog_audio_with_a_grant_on_the_catalog_prefix_only(s
     assert "MELODY_S3_PUBLIC_ENDPOINT_URL" not in env  # AWS: the real S3 endpoint
 
     (statement,) = _s3_statements(synth.api, fn)
-    assert statement["Effect"] == "Allow" and as_list(statement["Action"]) == ["s3:GetObject"]
+    assert statement["Effect"] == "Allow" and sorted(as_list(statement["Action"])) == ["s3:GetObject", "s3:PutObject"]
     (resource,) = as_list(statement["Resource"])
     join = resource["Fn::Join"]
     assert join[1][-1] == f"/{CATALOG_AUDIO_PREFIX}*"  # <media bucket ARN>/catalog/*, nothing wider

@@ -264,3 +264,12 @@ def test_pipeline_image_is_staged_not_built(synth):
     assert any(f.startswith("layers/shared/python/melody/") for f in files)
     assert not any(f.startswith((".venv/", "tests/", "web/", "cdk.out/", ".git/")) for f in files)
     assert not any("__pycache__" in f for f in files)
+
+
+def test_persist_may_write_catalog_attributes_through_the_data_api(synth):
+    """The persist step writes a catalog track's analysed attributes back to its row (Aurora, Data API)."""
+    from .helpers import function_by_service
+
+    _, fn = function_by_service(synth.pipeline, "melody-pipeline-persist")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert {"MELODY_CATALOG_CLUSTER_ARN", "MELODY_CATALOG_SECRET_ARN", "MELODY_CATALOG_DATABASE"} <= set(env)

@@ -22,12 +22,15 @@ def test_login_me_refresh_and_reuse_detection(client, login):
     assert rotated.status_code == 200
     new_refresh = rotated.json()["refresh_token"]
     assert new_refresh != refresh
+    # The client got that answer and went on with it (so the old token's grace cannot apply).
+    latest = client.post("/api/v1/auth/refresh-token", json={"refresh_token": new_refresh})
+    assert latest.status_code == 200
 
     reused = client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh})
     assert reused.status_code == 401
     assert reused.json()["error"]["code"] == "refresh_token_reused"
     # The whole family is revoked: the token issued by the legitimate rotation is dead too.
-    after = client.post("/api/v1/auth/refresh-token", json={"refresh_token": new_refresh})
+    after = client.post("/api/v1/auth/refresh-token", json={"refresh_token": latest.json()["refresh_token"]})
     assert after.status_code == 401
 
 
@@ -232,20 +235,52 @@ def test_refresh_token_reuse_through_the_api_is_a_logged_and_counted_security_ev
     from melody.core.observability import logger
 
     _, refresh, user = login()
-    assert client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh}).status_code == 200
+    rotated = client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh})
+    assert rotated.status_code == 200
+    successor = rotated.json()["refresh_token"]
     handler = logger.registered_handler
     buffer = io.StringIO()
     previous = handler.setStream(buffer)
     capsys.readouterr()
     try:
+        # Within the grace the first replay is answered (a lost answer; no event), the second is reuse.
+        replayed = client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh})
         reused = client.post("/api/v1/auth/refresh-token", json={"refresh_token": refresh})
     finally:
         handler.setStream(previous)
+    assert replayed.status_code == 200 and replayed.json()["refresh_token"] == successor
     assert reused.status_code == 401
     lines = [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
     (event,) = [line for line in lines if line.get("message") == "security event"]
     assert event["event"] == "refresh_token_reuse" and event["user_id"] == user["user_id"]
-    assert refresh not in buffer.getvalue()
+    assert refresh not in buffer.getvalue() and successor not in buffer.getvalue()
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     (record,) = [r for r in records if "SecurityEvent" in r]
     assert record["kind"] == "refresh_token_reuse" and record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "kind"]]
+
+
+@pytest.mark.parametrize(
+    ("phone", "country"),
+    [("1234567890", "+91"), ("011 2345 6789", None), ("1800 123 4567", "IN"), ("9876543210", "US")],
+)
+def test_a_number_that_cannot_receive_sms_is_refused(client, sms, phone, country):
+    body = {"phone_number": phone} | ({"country_code": country} if country else {})
+    response = client.post("/api/v1/auth/request-otp", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_phone_number"
+    assert sms.sent == []
+
+
+@pytest.mark.parametrize("phone", ["12+34567", "98765 43210; drop", "98765_43210", "+ ( ) - ."])
+def test_a_number_with_other_characters_fails_validation(client, phone):
+    response = client.post("/api/v1/auth/request-otp", json={"phone_number": phone})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_a_trunk_prefix_is_dropped_from_the_number_and_its_hint(client, sms):
+    suffix = random_indian_mobile()[-4:]
+    response = client.post("/api/v1/auth/request-otp", json={"phone_number": f"098765 4{suffix[:2]}.{suffix[2:]}"})
+    assert response.status_code == 202, response.text
+    assert sms.sent[-1][0] == f"+9198765 4{suffix}".replace(" ", "")
+    assert response.json()["phone_hint"] == f"+91 ******** {suffix[-2:]}"

@@ -189,3 +189,52 @@ def test_an_engine_without_its_weights_fails_the_job_clearly(pipeline):
     assert execution["status"] == "FAILED"
     failed = pipeline.jobs.get_for_user("usr_pipe6", job.job_id)
     assert failed.error.code == "engine_unavailable"
+
+
+def test_an_upload_deleted_before_processing_fails_its_job_with_object_missing(pipeline):
+    from melody.conversions.trigger import handle_object_created
+
+    body = song_wav(3, seed=31)
+    job = upload(pipeline, "usr_pipegone", body)
+    event = event_for(pipeline, job)
+    pipeline.storage._client.delete_object(Bucket=job.bucket, Key=job.key)  # gone before the event is handled
+    assert handle_object_created(event, pipeline.jobs) == "missing"
+    failed = pipeline.jobs.get_for_user("usr_pipegone", job.job_id)
+    assert failed.status == "failed" and failed.error.code == "object_missing"
+
+
+def test_the_accepted_original_deleted_before_probe_fails_the_job_with_object_missing(pipeline):
+    """After acceptance the pipeline reads the copy under originals/; if that vanishes, the job says so."""
+    body = song_wav(3, seed=32)
+    job = upload(pipeline, "usr_pipegone2", body)
+    real_probe = pipeline.steps.probe
+
+    def probe_after_the_copy_vanished(payload):
+        pipeline.storage._client.delete_object(Bucket=payload["bucket"], Key=payload["key"])
+        return real_probe(payload)
+
+    pipeline.steps.probe = probe_after_the_copy_vanished
+    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
+
+    pipeline.runner = build_runner(pipeline.steps, sleep=lambda _s: None)
+    pipeline.jobs._workflow = LocalWorkflowStarter(pipeline.runner, STATE_MACHINE)
+    _, execution = run(pipeline, job, len(body))
+    assert execution["status"] == "FAILED"
+    failed = pipeline.jobs.get_for_user("usr_pipegone2", job.job_id)
+    assert failed.status == "failed" and failed.error.code == "object_missing"
+
+
+def test_a_step_that_times_out_once_is_retried_by_the_state_machine(pipeline):
+    """A Lambda that hit its own timeout reports Sandbox.Timedout; the ASL gives the step one more try."""
+    pipeline.steps.separate = FlakyOnce(pipeline.steps.separate, error="Sandbox.Timedout")
+    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.workflow_starter import LocalWorkflowStarter
+
+    pipeline.runner = build_runner(pipeline.steps, sleep=lambda _s: None)
+    pipeline.jobs._workflow = LocalWorkflowStarter(pipeline.runner, STATE_MACHINE)
+    body = song_wav(4, seed=33)
+    job = upload(pipeline, "usr_pipeslow", body)
+    _, execution = run(pipeline, job, len(body))
+    assert execution["status"] == "SUCCEEDED", execution
+    assert pipeline.steps.separate.calls == 2

@@ -25,7 +25,8 @@ DOMAIN_MODULES = (
     "auth/otp.py", "auth/phone.py", "auth/tokens.py", "auth/verify.py", "auth/rate_limit.py", "auth/models.py",
     "auth/ports.py", "users/service.py", "users/models.py", "users/ports.py", "catalog/keys.py", "catalog/models.py",
     "catalog/ports.py", "catalog/ranking.py", "catalog/search.py", "catalog/service.py", "library/service.py",
-    "conversions/models.py", "conversions/ports.py", "conversions/service.py",
+    "conversions/models.py", "conversions/ports.py", "conversions/service.py", "catalog/audio_admin.py",
+    "catalog/home.py", "catalog/attributes.py", "conversions/matching.py", "conversions/completion.py",
 )  # fmt: skip
 FEATURES = ("auth", "users", "catalog", "library", "conversions", "system")
 

@@ -125,6 +125,7 @@ def run_dev(host: str, port: int, data_dir: Path) -> int:
 
     from melody.api.apps import full_app
     from melody.core.services import Services
+    from melody_dev.local.demo import start_demo_songs
     from melody_dev.local.pipeline import attach_local_pipeline
     from melody_dev.local.provision import provision
     from melody_dev.local.standins import start_embedded_postgres, start_moto, use_fake_aws_credentials
@@ -161,6 +162,7 @@ def run_dev(host: str, port: int, data_dir: Path) -> int:
             pipeline = attach_local_pipeline(app, settings)
             cleanup.callback(app.state.pipeline_runner.shutdown, wait=False)
             cleanup.callback(pipeline.stop)
+            start_demo_songs(services)  # tracks now; their audio and pipeline in the background
             mount_web(app)
 
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)

@@ -248,16 +248,21 @@ CATALOG_ROUTES = [
     "GET /api/v1/music/search",
     "GET /api/v1/music/track/{track_id}",
     "GET /api/v1/music/trending",
+    "GET /api/v1/music/home",
+    # operators (AdminUser: the admin role in the access token; the JWT authorizer first)
+    "POST /api/v1/music/admin/tracks/{track_id}/audio",
+    "POST /api/v1/music/admin/tracks/{track_id}/audio/attach",
 ]
 LIBRARY_ROUTES = [
     "GET /api/v1/library",
     "PUT /api/v1/library/{track_id}",
     "DELETE /api/v1/library/{track_id}",
     "POST /api/v1/library/{track_id}/plays",
+    "PATCH /api/v1/library/uploads/{job_id}",
 ]
 
 
-def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str, MelodyFunction]:
+def add_catalog_routes(api, catalog: CatalogStack, data: DataStack, pipeline=None) -> dict[str, MelodyFunction]:  # noqa: ANN001
     """``functions/catalog`` and ``functions/library`` behind the JWT authorizer (``CatalogSettings``)."""
     env = {
         "MELODY_CATALOG_CLUSTER_ARN": catalog.cluster.cluster_arn,
@@ -291,11 +296,21 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack) -> dict[str,
         [
             iam.PolicyStatement(
                 sid="PresignCatalogAudio",
-                actions=["s3:GetObject"],
+                # GetObject: the player's presigned GET and the attach's HeadObject; PutObject: the
+                # operators' presigned upload form for a track's licensed audio (catalog/ only).
+                actions=["s3:GetObject", "s3:PutObject"],
                 resources=[data.media_bucket.arn_for_objects(f"{CATALOG_AUDIO_PREFIX}*")],
             )
         ]
     )
+    # home: the caller's preferred languages (users table, read-only)
+    data.tables["users_table"].grant_read_data(search.role)
+    search.add_environment(env_name("users_table"), data.tables["users_table"].table_name)
+    # operators' attach: a catalog conversion job (jobs table) and the pipeline's execution
+    data.tables["jobs_table"].grant_read_write_data(search.role)
+    if pipeline is not None:
+        search.add_environment("MELODY_STATE_MACHINE_ARN", pipeline.state_machine.state_machine_arn)
+        pipeline.state_machine.grant_start_execution(search.role)
     media_ref = nag_ref(data.media_bucket.bucket_arn, producer=data, consumer=search)
     acknowledge(
         search.role,

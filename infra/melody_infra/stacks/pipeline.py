@@ -132,7 +132,14 @@ class PipelineStack(Stack):
     def _grant_data(self, fn: MelodyFunction) -> None:
         """Read uploads, read/write media, read/write the jobs and results tables."""
         d = self.data
-        fn.use_tables({"jobs_table": d.tables["jobs_table"], "results_table": d.tables["results_table"]})
+        fn.use_tables(
+            {
+                "jobs_table": d.tables["jobs_table"],
+                "results_table": d.tables["results_table"],
+                # a succeeded upload becomes a library entry (melody.conversions.completion)
+                "library_table": d.tables["library_table"],
+            }
+        )
         fn.add_environment(env_name("uploads_bucket"), d.uploads_bucket.bucket_name)
         fn.add_environment(env_name("media_bucket"), d.media_bucket.bucket_name)
         fn.add_to_policy(
@@ -155,7 +162,7 @@ class PipelineStack(Stack):
                 ),
             ]
         )
-        acknowledge_data_wildcards(fn, d, uploads=True, media=True)
+        acknowledge_data_wildcards(fn, d, uploads=True, media=True, library=True)
 
     def _step(self, name: str) -> MelodyFunction:
         _, packaging, memory, timeout_s, ephemeral = STEPS[name]
@@ -395,6 +402,10 @@ CONVERSIONS_ROUTES = [
     "POST /api/v1/audio/convert-to-instrumental",
     "GET /api/v1/audio/conversion-status/{job_id}",
     "GET /api/v1/audio/jobs",
+    "POST /api/v1/audio/jobs/{job_id}/link",
+    "GET /api/v1/audio/jobs/{job_id}/download/{stem}",
+    "POST /api/v1/audio/jobs/{job_id}/retry",
+    "DELETE /api/v1/audio/jobs/{job_id}",
 ]
 
 
@@ -412,12 +423,25 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
             "jobs_table": data.tables["jobs_table"],
             "results_table": data.tables["results_table"],
             "rate_limit_table": data.tables["rate_limit_table"],
+            # uploads' library entries: linking, titles for downloads, deletion
+            "library_table": data.tables["library_table"],
         }
     )
     fn.add_environment(env_name("uploads_bucket"), data.uploads_bucket.bucket_name)
     fn.add_environment(env_name("media_bucket"), data.media_bucket.bucket_name)
     fn.add_to_policy(
         [
+            # DELETE /audio/jobs/{job_id}: the job's upload and original, and stems no other job uses
+            iam.PolicyStatement(
+                sid="DeleteUserSongs",
+                actions=["s3:DeleteObject"],
+                resources=[
+                    data.uploads_bucket.arn_for_objects(f"{UPLOADS_PREFIX}*"),
+                    data.media_bucket.arn_for_objects(f"{ORIGINALS_PREFIX}*"),
+                    data.media_bucket.arn_for_objects("stems/*"),
+                    data.media_bucket.arn_for_objects("analysis/*"),
+                ],
+            ),
             # presigned POST/GET are signed with this role: it must hold the permission itself
             iam.PolicyStatement(
                 sid="PresignUploads",
@@ -435,12 +459,20 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
         ]
     )
     pipeline.state_machine.grant_start_execution(fn.role)
-    acknowledge_data_wildcards(fn, data, uploads=True, media=True)
+    acknowledge_data_wildcards(fn, data, uploads=True, media=True, library=True, song_deletes=True)
     return fn
 
 
 def acknowledge_data_wildcards(
-    fn: MelodyFunction, data: DataStack, *, uploads=False, media=False, originals=False, jobs=True
+    fn: MelodyFunction,
+    data: DataStack,
+    *,
+    uploads=False,
+    media=False,
+    originals=False,
+    jobs=True,
+    library=False,
+    song_deletes=False,
 ) -> None:
     """The object/index wildcards of the grants above, each named and explained."""
     def ref(value: str) -> str:
@@ -467,4 +499,15 @@ def acknowledge_data_wildcards(
             "Accepted uploads are copied to originals/<user>/<job>/<etag>/<file>, decided at run time; the "
             "wildcard is limited to the originals/ prefix of the media bucket."
         )
+    if library:
+        reasons[f"AwsSolutions-IAM5[Resource::{ref(data.tables['library_table'].table_arn)}/index/*]"] = (
+            "The library table's GSIs (by_added, by_updated) come with its read/write grant: uploads' "
+            "library entries are written here; the wildcard stays inside this one table."
+        )
+    if song_deletes:
+        for prefix in ("stems/", "analysis/", ORIGINALS_PREFIX):
+            reasons[f"AwsSolutions-IAM5[Resource::{ref(data.media_bucket.bucket_arn)}/{prefix}*]"] = (
+                "Deleting a user's song deletes its original and the stems/analysis no other job references "
+                "(keys decided at run time by content hash); limited to these prefixes of the media bucket."
+            )
     acknowledge(fn.role, reasons)

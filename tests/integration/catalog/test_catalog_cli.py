@@ -123,7 +123,7 @@ def test_migration_0003_computes_the_new_keys_in_its_own_transaction(monkeypatch
     from melody.catalog.keys import dedup_key
 
     migrations = _catalog_at_version_2_with_old_keys(monkeypatch, executor)
-    assert migrations.migrate(executor) == [3]
+    assert migrations.migrate(executor)[0] == 3  # then any later migrations
     rows = executor.query("SELECT track_id, title, title_latin, dedup_key FROM songs ORDER BY track_id")
     assert len(rows) == len(SONGS)
     assert all(r["dedup_key"] == dedup_key(r["title_latin"] or r["title"]) for r in rows)
@@ -144,7 +144,7 @@ def test_migration_0003_takes_no_table_lock_that_blocks_readers(monkeypatch, exe
             readable.append(other.execute("SELECT count(*) FROM songs").fetchone()[0])
 
     monkeypatch.setitem(migrations.POST_STEPS, 3, reading_while_it_runs)
-    assert migrations.migrate(executor) == [3]
+    assert migrations.migrate(executor)[0] == 3  # then any later migrations
     assert readable == [len(SONGS)]
 
 

@@ -132,9 +132,12 @@ class MemoryUsers:
 
 
 class MemoryTokens:
+    """The refresh-token store over a dict; each conditional write of DynamoRefreshTokenStore is one locked step."""
+
     def __init__(self) -> None:
         self.items: dict[str, RefreshTokenRecord] = {}
         self.revoked: set[str] = set()
+        self._lock = threading.Lock()
 
     def put(self, record: RefreshTokenRecord) -> None:
         self.items[record.token_hash] = record
@@ -148,6 +151,38 @@ class MemoryTokens:
             return False
         self.items[token_hash] = rec.model_copy(update={"used_at": now})
         return True
+
+    def spend(self, token_hash: str, *, now: float, successor: str | None, grace_until: float | None) -> bool:
+        with self._lock:
+            rec = self.items.get(token_hash)
+            if rec is None or rec.used_at is not None:
+                return False
+            update: dict[str, object] = {"used_at": now}
+            if successor is not None and grace_until is not None:
+                update |= {"successor": successor, "grace_until": grace_until}
+            self.items[token_hash] = rec.model_copy(update=update)
+            return True
+
+    def use_grace(self, token_hash: str, *, now: float) -> bool:
+        with self._lock:
+            rec = self.items.get(token_hash)
+            if (
+                rec is None
+                or rec.used_at is None
+                or rec.successor is None
+                or rec.grace_until is None
+                or rec.grace_until < now
+                or rec.grace_used_at is not None
+            ):
+                return False
+            self.items[token_hash] = rec.model_copy(update={"grace_used_at": now})
+            return True
+
+    def discard(self, token_hash: str) -> None:
+        with self._lock:
+            rec = self.items.get(token_hash)
+            if rec is not None and rec.used_at is None:
+                del self.items[token_hash]
 
     def revoke_family(self, family_id: str, *, now: float, expires_at: int) -> None:
         self.revoked.add(family_id)

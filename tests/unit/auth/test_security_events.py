@@ -75,9 +75,10 @@ def test_refresh_token_reuse_is_logged_with_the_user_and_counted(log_lines, caps
     assert line["user_id"] == "usr_1" and line["family_id"].startswith("fam_")
 
 
-def test_a_rotation_that_loses_the_race_to_a_parallel_one_is_reuse_too(log_lines, capsys):
+def test_a_rotation_that_loses_the_race_with_no_successor_to_answer_is_reuse_too(log_lines, capsys):
+    # Without a grace window (refresh_grace_s=0) the winner keeps no successor for the loser.
     class RacedTokens(MemoryTokens):
-        def mark_used(self, token_hash: str, *, now: float) -> bool:
+        def spend(self, token_hash: str, *, now: float, successor: str | None, grace_until: float | None) -> bool:
             super().mark_used(token_hash, now=now)  # the parallel request spent it a moment ago
             return False
 
@@ -149,3 +150,26 @@ def test_an_event_carries_only_identifiers():
         security_event("rate_limited", "x", code="123456")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         security_event("bogus", "x")  # type: ignore[arg-type]
+
+
+def test_within_the_grace_a_replay_is_no_security_event_and_a_second_one_is(log_lines, capsys):
+    tokens = TokenService(
+        KEYS, MemoryTokens(), FakeClock(),
+        issuer="https://issuer", audience="melody-api", access_ttl_s=900, refresh_ttl_s=86400, refresh_grace_s=60,
+    )  # fmt: skip
+    first = tokens.issue("usr_3")
+    second, _ = tokens.rotate(first.refresh_token)
+    capsys.readouterr()
+    again, _ = tokens.rotate(first.refresh_token)  # the answer to the rotation was lost
+    assert again.refresh_token == second.refresh_token
+    assert security_lines(log_lines) == []
+    assert not any(first.refresh_token in json.dumps(line) or second.refresh_token in json.dumps(line)
+                   for line in log_lines())  # fmt: skip
+    with pytest.raises(Unauthorized) as exc:
+        tokens.rotate(first.refresh_token)
+    assert exc.value.code == "refresh_token_reused"
+    line = assert_one_event(
+        log_lines, capsys, "refresh_token_reuse", "spent_token_presented",
+        secrets=(first.refresh_token, second.refresh_token, second.access_token),
+    )  # fmt: skip
+    assert line["user_id"] == "usr_3"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
@@ -18,6 +19,9 @@ from melody.auth.dynamodb_models import OtpChallengeModel, RateLimitModel, Refre
 from melody.auth.models import OtpChallenge, RefreshTokenRecord
 from melody.core.dynamodb import conditional_failed as _conditional_failed
 from melody.core.dynamodb import unavailable_when_throttled
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
 
 
 def _ts(epoch: float) -> datetime:
@@ -111,6 +115,9 @@ class DynamoRefreshTokenStore:
             issued_at=item.issued_at,
             expires_at=item.expires_at,
             used_at=item.used_at,
+            successor=item.successor,
+            grace_until=item.grace_until,
+            grace_used_at=item.grace_used_at,
         )
 
     @unavailable_when_throttled
@@ -125,6 +132,46 @@ class DynamoRefreshTokenStore:
                 return False
             raise
         return True
+
+    @unavailable_when_throttled
+    def spend(self, token_hash: str, *, now: float, successor: str | None, grace_until: float | None) -> bool:
+        actions: list[Action] = [RefreshTokenModel.used_at.set(now)]
+        if successor is not None and grace_until is not None:
+            actions += [RefreshTokenModel.successor.set(successor), RefreshTokenModel.grace_until.set(grace_until)]
+        try:
+            RefreshTokenModel(token_hash).update(
+                actions=actions,
+                condition=RefreshTokenModel.token_hash.exists() & RefreshTokenModel.used_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    @unavailable_when_throttled
+    def use_grace(self, token_hash: str, *, now: float) -> bool:
+        try:
+            RefreshTokenModel(token_hash).update(
+                actions=[RefreshTokenModel.grace_used_at.set(now)],
+                condition=RefreshTokenModel.used_at.exists()
+                & RefreshTokenModel.successor.exists()
+                & (RefreshTokenModel.grace_until >= now)
+                & RefreshTokenModel.grace_used_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    @unavailable_when_throttled
+    def discard(self, token_hash: str) -> None:
+        try:
+            RefreshTokenModel(token_hash).delete(condition=RefreshTokenModel.used_at.does_not_exist())
+        except DeleteError as exc:
+            if not _conditional_failed(exc):
+                raise
 
     @unavailable_when_throttled
     def revoke_family(self, family_id: str, *, now: float, expires_at: int) -> None:

@@ -44,6 +44,11 @@ class RefreshTokenModel(Model):
     issued_at = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     used_at = NumberAttribute(null=True)
+    # A spent token: its successor pair sealed with a key derived from the token itself (AES-GCM), the end of
+    # the window in which one replay is answered with it, and when that replay was answered.
+    successor = UnicodeAttribute(null=True)
+    grace_until = NumberAttribute(null=True)
+    grace_used_at = NumberAttribute(null=True)
     revoked_at = NumberAttribute(null=True)
     ttl = TTLAttribute(null=True)
 

@@ -22,3 +22,9 @@ class RefreshTokenRecord(BaseModel):
     issued_at: float
     expires_at: float
     used_at: float | None = None
+    # Set by the rotation that spent this token (see melody.auth.tokens): the successor pair sealed
+    # with a key only this token's holder can derive, until when it may be answered again, and when
+    # that one replay was answered.
+    successor: str | None = None
+    grace_until: float | None = None
+    grace_used_at: float | None = None

@@ -54,6 +54,16 @@ class RefreshTokenStore(Protocol):
     def mark_used(self, token_hash: str, *, now: float) -> bool:
         """Atomically mark a token used; False when it was already used (reuse)."""
 
+    def spend(self, token_hash: str, *, now: float, successor: str | None, grace_until: float | None) -> bool:
+        """Atomically mark a token used and keep its sealed successor; False when it was already used."""
+
+    def use_grace(self, token_hash: str, *, now: float) -> bool:
+        """Atomically claim a spent token's one replay: False unless it is spent, ``now`` is within its grace
+        and no replay was answered yet."""
+
+    def discard(self, token_hash: str) -> None:
+        """Delete a token record that was never handed out and never used (a rotation that lost its race)."""
+
     def revoke_family(self, family_id: str, *, now: float, expires_at: int) -> None: ...
 
     def is_family_revoked(self, family_id: str) -> bool: ...

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from melody.api.deps import AppServices
 from melody.api.openapi_docs import STORE_UNAVAILABLE, error_responses, unavailable
 from melody.auth.client_address import client_address
-from melody.auth.phone import mask_phone
+from melody.auth.phone import mask_phone, phone_hint
 from melody.auth.schemas import LoginOut, OtpChallengeOut, RefreshBody, RequestOtpBody, TokensOut, VerifyOtpBody
 from melody.core.observability import logger, metrics
 from melody.users.schemas import UserOut
@@ -63,6 +63,7 @@ def request_otp(body: RequestOtpBody, services: AppServices, ip: ClientIp) -> Ot
         expires_at=int(issued.expires_at),
         expires_in=int(issued.expires_at - now),
         resend_at=int(issued.resend_at),
+        phone_hint=phone_hint(issued.phone_e164),
     )
 
 

@@ -12,7 +12,11 @@ from melody.users.schemas import UserOut
 class RequestOtpBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone_number: str = Field(min_length=4, max_length=32, examples=["98765 43210"])
+    # Digits with the usual separators (spaces, dashes, dots, parentheses) and a leading ``+``; whether
+    # it is a mobile number of its country is checked against the numbering plan (422 invalid_phone_number).
+    phone_number: str = Field(
+        min_length=4, max_length=32, pattern=r"^\+?[0-9 ().-]*[0-9][0-9 ().-]*$", examples=["98765 43210"]
+    )
     country_code: str | None = Field(default=None, min_length=1, max_length=5, examples=["+91", "IN"])
 
 
@@ -22,6 +26,11 @@ class OtpChallengeOut(BaseModel):
     expires_in: int
     resend_at: int
     code_length: int = 6
+    phone_hint: str = Field(
+        description="The number the code was sent to, normalised (a trunk prefix such as a leading 0 dropped) "
+        "and masked: the country code and the last two digits.",
+        examples=["+91 ******** 10"],
+    )
 
 
 class VerifyOtpBody(BaseModel):

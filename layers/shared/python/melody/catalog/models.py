@@ -102,6 +102,12 @@ class TrackDetails(Track):
     artist_refs: list[ArtistRef] = Field(default_factory=list)
     external_links: list[ExternalLink] = Field(default_factory=list)
     has_audio: bool = False
+    # Analysed attributes (melody.catalog.attributes), written back by the pipeline; None until then.
+    bpm: float | None = None
+    musical_key: str | None = None
+    camelot: str | None = None
+    energy: float | None = None
+    loudness_lufs: float | None = None
 
 
 class SearchHit(CatalogModel):

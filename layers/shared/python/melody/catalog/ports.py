@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from melody.catalog.models import InstrumentalStatus, SongIn
+
+if TYPE_CHECKING:
+    from melody.catalog.attributes import TrackAttributes
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,10 @@ class ProviderHit(Protocol):
     source: str
 
     def to_song(self) -> SongIn: ...
+
+
+class TrackAttributesWriter(Protocol):
+    """Writes a catalog track's analysed attributes to its catalog row (the pipeline's persist step
+    calls it for jobs that convert a catalog track); False when there is no such track."""
+
+    def write_attributes(self, track_id: str, attributes: TrackAttributes, *, content_hash: str | None = None) -> bool: ...

@@ -5,14 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from pydantic import AfterValidator, WithJsonSchema
 
-from melody.api.deps import AppServices, CurrentUser
+from melody.api.deps import AdminUser, AppServices, CurrentUser
 from melody.api.error_codes import error_code
 from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
 from melody.catalog.models import LANGUAGES, TRACK_ID
-from melody.catalog.schemas import SearchItem, SearchOut, TrackOut, TrackSummary, TrendingItem, TrendingOut
+from melody.catalog.schemas import (
+    AttachAudioIn,
+    AttachAudioOut,
+    AudioUploadIn,
+    AudioUploadOut,
+    HomeItemOut,
+    HomeOut,
+    HomeSectionOut,
+    SearchItem,
+    SearchOut,
+    TrackOut,
+    TrackSummary,
+    TrendingItem,
+    TrendingOut,
+    UploadForm,
+)
 from melody.core.errors import InvalidInput, NotFound
 from melody.library.service import instrumentals_of
 
@@ -143,4 +158,100 @@ def trending(
         timeframe=timeframe,
         language=language,
         items=[TrendingItem(**TrackSummary.of(t).model_dump(), plays=plays) for t, plays in rows],
+    )
+
+
+@router.get(
+    "/home",
+    response_model=HomeOut,
+    responses=error_responses(
+        422, descriptions={422: "`language` is not one the route accepts (`unknown_language`)."}
+    ),
+)
+def home(user_id: CurrentUser, services: AppServices, language: Language = None) -> HomeOut:
+    """The home screen: trending, recently played, your conversions and ready-to-sing songs, in the
+    caller's preferred languages (or `language`). Sections without items are left out."""
+    page = services.home.home(user_id, language=language)
+    return HomeOut(
+        languages=page.languages,
+        sections=[
+            HomeSectionOut(
+                id=section.id,
+                title=section.title,
+                source=section.source,
+                items=[
+                    HomeItemOut(
+                        **TrackSummary.of(item.track).model_dump(),
+                        has_audio=item.has_audio,
+                        instrumental_status=item.instrumental.status,
+                        instrumental_job_id=item.instrumental.job_id,
+                    )
+                    for item in section.items
+                ],
+            )
+            for section in page.sections
+        ],
+    )
+
+
+# -- operators: licensed audio for catalog tracks ------------------------------------------------
+
+_ADMIN_ERRORS: dict[int | str, str] = {403: "The caller is not an operator (`admin_only`)."}
+
+
+def _track_id(track_id: str) -> str:
+    if not TRACK_ID.match(track_id):
+        raise NotFound("No such track.", code="track_not_found")
+    return track_id
+
+
+@router.post(
+    "/admin/tracks/{track_id}/audio",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AudioUploadOut,
+    responses=error_responses(
+        403,
+        404,
+        422,
+        descriptions={
+            **_ADMIN_ERRORS,
+            404: "No such track (`track_not_found`).",
+            422: "Not an audio file (`unsupported_media_type`), larger than the limit (`file_too_large`; "
+            "`details.max_bytes`), or the body fails validation (`validation_error`).",
+        },
+    ),
+)
+def create_track_audio_upload(track_id: str, body: AudioUploadIn, admin_id: AdminUser, services: AppServices) -> AudioUploadOut:
+    """Operators: a presigned upload form for a catalog track's licensed audio (under the media
+    bucket's `catalog/` prefix). Upload the file with it, then `POST …/audio/attach`."""
+    service = services.catalog_audio
+    key, form = service.upload_form(
+        _track_id(track_id), filename=body.filename, content_type=body.content_type, size_bytes=body.size_bytes
+    )
+    return AudioUploadOut(track_id=track_id, key=key, upload=UploadForm(**form), max_bytes=service.max_bytes)
+
+
+@router.post(
+    "/admin/tracks/{track_id}/audio/attach",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AttachAudioOut,
+    responses=error_responses(
+        403,
+        404,
+        422,
+        descriptions={
+            **_ADMIN_ERRORS,
+            404: "No such track (`track_not_found`), or nothing was uploaded at `key` (`audio_not_uploaded`).",
+            422: "`key` is not under `catalog/<track_id>/` (`invalid_audio_key`), the file is too large "
+            "(`file_too_large`), or the body fails validation (`validation_error`).",
+        },
+    ),
+)
+def attach_track_audio(track_id: str, body: AttachAudioIn, admin_id: AdminUser, services: AppServices) -> AttachAudioOut:
+    """Operators: make the uploaded file the track's audio and run the audio pipeline on it (stems,
+    analysis, waveform; shared by every listener's conversion of the track). The track then reports
+    `has_audio`, and its analysed attributes once the job succeeds."""
+    result = services.catalog_audio.attach(_track_id(track_id), body.key, user_id=admin_id, engine=body.engine)
+    return AttachAudioOut(
+        track_id=result.track_id, key=result.key, has_audio=True, job_id=result.job.job_id, status=result.job.status
     )

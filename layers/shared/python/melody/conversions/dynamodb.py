@@ -6,8 +6,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.attributes import JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.attributes import JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -33,7 +33,8 @@ class JobsByUser(GlobalSecondaryIndex["JobModel"]):
 
 
 class JobsByUserTrack(GlobalSecondaryIndex["JobModel"]):
-    """Sparse: only jobs for a catalog track carry ``user_track``, so uploads never appear here."""
+    """Sparse: only jobs for a catalog track carry ``user_track``: conversions of it, and uploads the
+    user linked to it (their own copy of the song); unlinked uploads never appear here."""
 
     class Meta:
         index_name = "by_user_track"
@@ -71,6 +72,9 @@ class ResultModel(Model):
 
     result_key = UnicodeAttribute(hash_key=True)
     body = JSONAttribute()
+    # The succeeded jobs serving this result (a set: recording one twice counts once). The stems
+    # stay while any job references them; the last job's deletion deletes them.
+    ref_jobs = UnicodeSetAttribute(null=True)
 
 
 def bind_job_models(settings: CommonSettings) -> None:
@@ -93,7 +97,7 @@ def _to_item(job: Job) -> JobModel:
         stage_timings=dict(job.stage_timings),
         body={k: v for k, v in data.items() if k not in _TOP_LEVEL},
         # Derived from the job itself (never stored in the body); absent for uploads keeps the index sparse.
-        user_track=user_track_key(job.user_id, job.track_id) if job.source == "catalog" and job.track_id else None,
+        user_track=user_track_key(job.user_id, job.track_id) if job.track_id else None,
     )
 
 
@@ -168,6 +172,7 @@ class DynamoJobStore:
             target = _to_item(Job.model_validate(merged))
             # SET only what a transition owns: stage timings written by parallel steps survive.
             actions: list[Action] = [
+                JobModel.user_track.set(target.user_track) if target.user_track else JobModel.user_track.remove(),
                 JobModel.status.set(target.status),
                 JobModel.progress.set(target.progress),
                 JobModel.body.set(target.body),
@@ -184,6 +189,23 @@ class DynamoJobStore:
                 raise
             return True
         raise RuntimeError(f"job {job_id} kept changing under a status transition")
+
+    def stored_bytes(self, user_id: str, *, pending_since: float) -> int:
+        # One Query of the user's jobs (bounded by the per-user upload limits and deletions).
+        total = 0
+        for item in JobModel.by_user.query(user_id):
+            body = item.body or {}
+            if body.get("source") != "upload":
+                continue
+            if item.status == "awaiting_upload" and float(item.created_at) <= pending_since:
+                continue  # an expired form stores nothing
+            if item.status == "failed" and not body.get("original_key"):
+                continue  # rejected before it was kept
+            total += int(body.get("size_bytes") or 0)
+        return total
+
+    def delete(self, job_id: str) -> None:
+        JobModel(job_id).delete()
 
     def advance(self, job_id: str, *, stage: str, progress: int, now: float) -> bool:
         try:
@@ -229,6 +251,40 @@ class DynamoResultStore:
                 return False
             raise
         return True
+
+    def add_ref(self, result_key: str, job_id: str) -> None:
+        try:
+            ResultModel(result_key).update(
+                actions=[ResultModel.ref_jobs.add({job_id})], condition=ResultModel.result_key.exists()
+            )
+        except UpdateError as exc:
+            if not _failed_condition(exc):
+                raise
+
+    def release_ref(self, result_key: str, job_id: str) -> AudioResult | None:
+        item = ResultModel(result_key)
+        try:
+            # Only a recorded reference is released: results from before reference counting (no
+            # set) are never deleted by a job that did not count itself.
+            item.update(
+                actions=[ResultModel.ref_jobs.delete({job_id})],
+                condition=ResultModel.ref_jobs.contains(job_id),
+            )
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                return None
+            raise
+        if item.ref_jobs:
+            return None
+        result = self.get(result_key)
+        try:
+            # Still unreferenced at the moment of deletion (a job may have counted itself since).
+            ResultModel(result_key).delete(condition=ResultModel.ref_jobs.does_not_exist())
+        except DeleteError as exc:
+            if _failed_condition(exc):
+                return None
+            raise
+        return result
 
 
 _INSTRUMENTAL_STATUS: dict[str, InstrumentalStatus] = {

@@ -11,11 +11,24 @@ TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
 # Accepted uploads are copied under this prefix of the media bucket (no upload form can write there).
 ORIGINALS_PREFIX = "originals/"
 Engine = Literal["dsp", "lalal", "demucs"]
+# Failure codes caused by what the user uploaded (nothing an operator can fix, and a retry cannot).
+INPUT_ERROR_CODES = frozenset(
+    {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large", "size_mismatch", "object_missing"}
+)
 
 
 class JobError(BaseModel):
     code: str
     message: str
+
+
+class SuggestedTrack(BaseModel):
+    """A catalog track an upload's tags and duration seem to match: offered, never applied by itself."""
+
+    track_id: str
+    title: str
+    artists: list[str] = Field(default_factory=list)
+    score: float = 0.0
 
 
 class Job(BaseModel):
@@ -37,7 +50,17 @@ class Job(BaseModel):
     upload_etag: str | None = None
     original_bucket: str | None = None
     original_key: str | None = None
+    # A catalog track: the one converted (``source == "catalog"``), or the one an upload is the
+    # user's own copy of (given at upload or confirmed later through ``/link``).
     track_id: str | None = None
+    # Uploads: the display title (the file's tags, else the name as typed; never sanitised), the
+    # tags the probe read, and the catalog match offered for the user to confirm.
+    title: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    duration_s: float | None = None
+    suggested_track: SuggestedTrack | None = None
+    match_checked: bool = False
+    attempt: int = 0  # retries of a failed job; each runs as its own execution
     content_hash: str | None = None
     result_key: str | None = None
     error: JobError | None = None
@@ -69,6 +92,11 @@ class AudioResult(BaseModel):
     analysis_key: str
     analysis: dict[str, Any]
     created_at: float
+
+
+def execution_name(job: Job) -> str:
+    """The pipeline execution's name: the job id, then ``<job id>-r<n>`` for the n-th retry."""
+    return job.job_id if job.attempt == 0 else f"{job.job_id}-r{job.attempt}"
 
 
 def result_key_for(content_hash: str, engine: str) -> str:

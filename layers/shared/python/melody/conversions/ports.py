@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from melody.conversions.models import AudioResult, Job
+    from melody.conversions.models import AudioResult, Job, SuggestedTrack
 
 
 class JobStore(Protocol):
@@ -26,11 +26,22 @@ class JobStore(Protocol):
     def pending_upload_times(self, user_id: str, *, since: float) -> list[float]:
         """``created_at`` of the user's jobs still ``awaiting_upload`` and created after ``since``."""
 
+    def stored_bytes(self, user_id: str, *, pending_since: float) -> int:
+        """Declared bytes of the user's uploads: accepted ones, and forms created after ``pending_since``."""
+
+    def delete(self, job_id: str) -> None: ...
+
 
 class ResultStore(Protocol):
     def get(self, result_key: str) -> AudioResult | None: ...
 
     def put_if_absent(self, result: AudioResult) -> bool: ...
+
+    def add_ref(self, result_key: str, job_id: str) -> None:
+        """Record that ``job_id`` serves this result (idempotent)."""
+
+    def release_ref(self, result_key: str, job_id: str) -> AudioResult | None:
+        """Drop ``job_id``'s reference; the result (now deleted) when it was the last one, else None."""
 
 
 class ObjectStorage(Protocol):
@@ -52,6 +63,11 @@ class ObjectStorage(Protocol):
 
     def put_json(self, bucket: str, key: str, document: Any) -> None: ...
 
+    def presign_download(self, bucket: str, key: str, *, expires_s: int, filename: str) -> str:
+        """A GET whose response is a download (``Content-Disposition: attachment``) named ``filename``."""
+
+    def delete(self, bucket: str, key: str) -> None: ...
+
 
 class WorkflowStarter(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> bool:
@@ -68,3 +84,27 @@ class RateLimiter(Protocol):
 class TrackAudio(Protocol):
     def audio_location(self, track_id: str) -> tuple[str, str] | None:
         """(bucket, key) of a catalog track's playable audio, or None."""
+
+
+class UploadLibrary(Protocol):
+    """The user's library entries of their uploads (``melody.library`` implements it)."""
+
+    def put_upload(self, job: Job, *, now: float) -> None:
+        """Create or refresh the entry of a succeeded upload (idempotent; keeps a title the user chose)."""
+
+    def link_upload(self, user_id: str, job_id: str, *, track_id: str | None, suggested: SuggestedTrack | None, now: float) -> None:
+        """Record the catalog track an upload is linked to, or the one suggested for it."""
+
+    def upload_title(self, user_id: str, job_id: str) -> str | None:
+        """The entry's title (the user may have renamed it), or None without an entry."""
+
+    def remove_upload(self, user_id: str, job_id: str, *, now: float) -> None: ...
+
+
+class TrackDirectory(Protocol):
+    def exists(self, track_id: str) -> bool: ...
+
+
+class TrackMatcher(Protocol):
+    def match(self, *, title: str, artist: str | None, duration_s: float | None) -> SuggestedTrack | None:
+        """The catalog track these tags most likely are, or None when nothing is close enough."""

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from melody.api.deps import AppServices, CurrentUser
 from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
-from melody.conversions.schemas import ConvertTrackRequest, JobOut, JobsPage, PresignedPost, UploadOut, UploadRequest
+from melody.conversions.schemas import (
+    ConvertTrackRequest,
+    DownloadOut,
+    JobOut,
+    JobsPage,
+    LinkRequest,
+    PresignedPost,
+    UploadOut,
+    UploadRequest,
+)
 from melody.core.observability import logger, metrics
 
 router = APIRouter(prefix="/audio", tags=["audio"], responses=PROTECTED)
@@ -20,11 +29,14 @@ router = APIRouter(prefix="/audio", tags=["audio"], responses=PROTECTED)
     status_code=status.HTTP_201_CREATED,
     response_model=UploadOut,
     responses=error_responses(
+        404,
         422,
         429,
         descriptions={
+            404: "`track_id` is not a catalog track (`track_not_found`).",
             422: "Not an audio file (`unsupported_media_type`), larger than the limit (`file_too_large`; "
-            "`details.max_bytes`), or the body fails validation (`validation_error`).",
+            "`details.max_bytes`), over your storage quota (`storage_quota_exceeded`; `details.limit_bytes`, "
+            "`details.used_bytes`), or the body fails validation (`validation_error`).",
             429: "Too many uploads started by this user in the last minute or hour (`rate_limited`), or too many "
             "upload forms not yet used (`too_many_pending_uploads`; a form no longer counts once it expires): "
             "retry after `Retry-After` seconds (also `details.retry_after_s`).",
@@ -33,7 +45,12 @@ router = APIRouter(prefix="/audio", tags=["audio"], responses=PROTECTED)
 )
 def create_upload(body: UploadRequest, user_id: CurrentUser, services: AppServices) -> UploadOut:
     job, post = services.jobs.create_upload(
-        user_id, filename=body.filename, content_type=body.content_type, size_bytes=body.size_bytes, engine=body.engine
+        user_id,
+        filename=body.filename,
+        content_type=body.content_type,
+        size_bytes=body.size_bytes,
+        engine=body.engine,
+        track_id=body.track_id,
     )
     metrics.add_metric(name="UploadCreated", unit=MetricUnit.Count, value=1)
     logger.info("upload created", extra={"job_id": job.job_id, "user_id": user_id})
@@ -61,7 +78,7 @@ def convert_track(body: ConvertTrackRequest, user_id: CurrentUser, services: App
     responses=error_responses(404, descriptions={404: "No such job of yours (`job_not_found`)."}),
 )
 def conversion_status(job_id: str, user_id: CurrentUser, services: AppServices) -> JobOut:
-    job = services.jobs.get_for_user(user_id, job_id)
+    job = services.jobs.with_suggestion(services.jobs.get_for_user(user_id, job_id))
     return JobOut.of(job, services.jobs.result_links(job))
 
 
@@ -74,3 +91,86 @@ def list_jobs(
 ) -> JobsPage:
     jobs, next_cursor = services.jobs.list_for_user(user_id, limit=limit, cursor=cursor)
     return JobsPage(items=[JobOut.of(job, services.jobs.result_links(job)) for job in jobs], next_cursor=next_cursor)
+
+
+_NOT_FOUND: dict[int | str, str] = {404: "No such job of yours (`job_not_found`)."}
+
+
+@router.post(
+    "/jobs/{job_id}/link",
+    response_model=JobOut,
+    responses=error_responses(
+        404,
+        409,
+        422,
+        descriptions={
+            404: "No such job of yours (`job_not_found`), or no such catalog track (`track_not_found`).",
+            409: "The job converted a catalog track, not an upload (`not_an_upload`).",
+        },
+    ),
+)
+def link_upload(job_id: str, body: LinkRequest, user_id: CurrentUser, services: AppServices) -> JobOut:
+    """Confirm which catalog track an upload is (the suggestion or another): it then plays from your copy."""
+    job = services.jobs.link(user_id, job_id, body.track_id)
+    return JobOut.of(job, services.jobs.result_links(job))
+
+
+@router.get(
+    "/jobs/{job_id}/download/{stem}",
+    response_model=DownloadOut,
+    responses=error_responses(
+        404,
+        409,
+        422,
+        descriptions={
+            404: "No such job of yours (`job_not_found`) or stem (`stem_not_found`).",
+            409: "The job has not succeeded (`job_not_ready`).",
+            422: "Stems are stored and offered as m4a (AAC) only (`format_unavailable`; `details.formats`).",
+        },
+    ),
+)
+def download_stem(
+    job_id: str,
+    stem: Literal["instrumental", "vocals", "original"],
+    user_id: CurrentUser,
+    services: AppServices,
+    fmt: Annotated[
+        Literal["m4a", "wav"],
+        Query(alias="format", description="`m4a` (AAC, as the stems are stored); `wav` is not offered (422)"),
+    ] = "m4a",
+) -> DownloadOut:
+    """A link that downloads one stem (or the original upload) named after the song's title."""
+    return DownloadOut(**services.jobs.download(user_id, job_id, stem, fmt))
+
+
+@router.post(
+    "/jobs/{job_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses=error_responses(
+        404,
+        409,
+        descriptions={
+            **_NOT_FOUND,
+            409: "Only failed jobs can be retried (`job_not_failed`), and only when the file itself was not "
+            "the problem and its original is kept (`not_retryable`).",
+        },
+    ),
+)
+def retry_job(job_id: str, user_id: CurrentUser, services: AppServices) -> JobOut:
+    return JobOut.of(services.jobs.retry(user_id, job_id))
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(
+        404,
+        409,
+        descriptions={**_NOT_FOUND, 409: "The song is still being processed (`job_in_progress`)."},
+    ),
+)
+def delete_job(job_id: str, user_id: CurrentUser, services: AppServices) -> Response:
+    """Delete the job, its library entry and original; shared stems stay while another job uses them."""
+    services.jobs.delete(user_id, job_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from melody.api.error_codes import error_code
-from melody.conversions.models import Engine, Job, JobError, JobStatus
+from melody.conversions.models import Engine, Job, JobError, JobStatus, SuggestedTrack
+
+TRACK_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 # The default of MELODY_MAX_UPLOAD_BYTES: the most the document promises (a stage may allow less).
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -37,6 +39,26 @@ class UploadRequest(BaseModel):
         description="The file's exact size in bytes: the upload form accepts a file of this size only.",
     )
     engine: Engine | None = None
+    track_id: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=64,
+        pattern=TRACK_ID_PATTERN,
+        description="The catalog track this file is (your own copy): once converted, that track plays from it.",
+    )
+
+
+class LinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    track_id: str = Field(min_length=3, max_length=64, pattern=TRACK_ID_PATTERN)
+
+
+class DownloadOut(BaseModel):
+    url: str = Field(description="A presigned GET answering `Content-Disposition: attachment` with `filename`.")
+    filename: str
+    format: str
+    expires_in: int
 
 
 class ConvertTrackRequest(BaseModel):
@@ -69,7 +91,12 @@ class JobOut(BaseModel):
     engine: str
     source: Literal["upload", "catalog"]
     filename: str | None
+    title: str | None = Field(description="Uploads: the file's title tag, else its name as typed.")
     track_id: str | None
+    suggested_track: SuggestedTrack | None = Field(
+        description="Uploads: the catalog track the file's tags and length match, offered only "
+        "(confirm with `POST /audio/jobs/{job_id}/link`)."
+    )
     error: JobError | None
     results: Results | None
     timings: dict[str, Any]
@@ -92,7 +119,9 @@ class JobOut(BaseModel):
             engine=job.engine,
             source=job.source,
             filename=job.filename,
+            title=job.title,
             track_id=job.track_id,
+            suggested_track=None if job.track_id else job.suggested_track,
             error=job.error,
             results=Results(**results) if results else None,
             timings=timings,

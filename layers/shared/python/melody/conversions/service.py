@@ -11,8 +11,15 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from melody.conversions.models import ORIGINALS_PREFIX, Job, result_key_for, source_location
-from melody.core.errors import InvalidInput, NotFound, RateLimited
+from melody.conversions.models import (
+    INPUT_ERROR_CODES,
+    ORIGINALS_PREFIX,
+    Job,
+    execution_name,
+    result_key_for,
+    source_location,
+)
+from melody.core.errors import Conflict, InvalidInput, NotFound, RateLimited, ServiceUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +30,9 @@ if TYPE_CHECKING:
         RateLimiter,
         ResultStore,
         TrackAudio,
+        TrackDirectory,
+        TrackMatcher,
+        UploadLibrary,
         WorkflowStarter,
     )
     from melody.core.clock import Clock
@@ -36,6 +46,25 @@ def safe_filename(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = _UNSAFE.sub("_", base).strip(" .")[:120]
     return cleaned or "upload"
+
+
+_NOT_IN_FILENAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_AUDIO_EXTENSION = re.compile(r"\.(mp3|m4a|aac|wav|flac|ogg|oga|opus|wma|aif|aiff|mp4|webm)$", re.I)
+STEMS = ("instrumental", "vocals", "original")
+DOWNLOAD_FORMATS = ("m4a",)
+
+
+def display_title(filename: str) -> str:
+    """The title of an untagged upload: the name as typed (any script kept), without folders or extension."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    title = " ".join(_AUDIO_EXTENSION.sub("", base).split())
+    return title[:200] or "Untitled"
+
+
+def download_name(title: str) -> str:
+    """``title`` as a file name on any system: the user's characters, minus those no file name may hold."""
+    name = " ".join(_NOT_IN_FILENAMES.sub(" ", title).split()).strip(" .")[:150]
+    return name or "song"
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -91,6 +120,10 @@ class JobService:
         limiter: RateLimiter | None = None,
         limits: UploadLimits | None = None,
         on_replay: Callable[[Job, dict[str, Any]], None] | None = None,
+        library: UploadLibrary | None = None,
+        tracks: Callable[[], TrackDirectory] | None = None,
+        matcher: Callable[[], TrackMatcher | None] | None = None,
+        storage_quota_bytes: int | None = None,
     ) -> None:
         self._jobs = jobs
         self._results = results
@@ -108,13 +141,28 @@ class JobService:
         self._limits = limits
         # on_replay(job, details): a later object at an accepted job's upload key (log + metric)
         self._on_replay = on_replay or (lambda job, details: None)
+        self._library = library
+        self._tracks = tracks  # built on first use: the catalog is read only by the routes that need it
+        self._matcher = matcher
+        self._quota = storage_quota_bytes
 
     @property
     def max_upload_bytes(self) -> int:
         return self._max_upload_bytes
 
+    @property
+    def storage_quota_bytes(self) -> int | None:
+        return self._quota
+
     def create_upload(
-        self, user_id: str, *, filename: str, content_type: str, size_bytes: int, engine: str | None
+        self,
+        user_id: str,
+        *,
+        filename: str,
+        content_type: str,
+        size_bytes: int,
+        engine: str | None,
+        track_id: str | None = None,
     ) -> tuple[Job, dict[str, Any]]:
         if not content_type.lower().startswith("audio/"):
             raise InvalidInput("Only audio files can be converted.", code="unsupported_media_type")
@@ -124,16 +172,21 @@ class JobService:
                 code="file_too_large",
                 details={"max_bytes": self._max_upload_bytes},
             )
+        if track_id is not None:
+            self._require_track(track_id)
         now = self._clock.now()
+        self._check_quota(user_id, size_bytes, now)
         self._check_upload_limits(user_id, now)
         job_id = "job_" + secrets.token_hex(10)
-        name = safe_filename(filename)
+        name = safe_filename(filename)  # the S3 key's; the title keeps what the user typed
         job = Job(
             job_id=job_id,
             user_id=user_id,
             status="awaiting_upload",
             engine=engine or self._default_engine,
             filename=name,
+            title=display_title(filename),
+            track_id=track_id,
             content_type=content_type.lower(),
             size_bytes=size_bytes,
             bucket=self._uploads_bucket,
@@ -150,6 +203,21 @@ class JobService:
             expires_s=self._upload_expires,
         )
         return job, post
+
+    def _require_track(self, track_id: str) -> None:
+        if self._tracks is None or not self._tracks().exists(track_id):
+            raise NotFound("No such track in the catalog.", code="track_not_found", details={"track_id": track_id})
+
+    def _check_quota(self, user_id: str, size_bytes: int, now: float) -> None:
+        if self._quota is None:
+            return
+        used = self._jobs.stored_bytes(user_id, pending_since=now - self._upload_expires)
+        if used + size_bytes > self._quota:
+            raise InvalidInput(
+                "This upload would exceed your storage quota; delete songs you no longer need.",
+                code="storage_quota_exceeded",
+                details={"limit_bytes": self._quota, "used_bytes": used, "requested_bytes": size_bytes},
+            )
 
     def _check_upload_limits(self, user_id: str, now: float) -> None:
         limits = self._limits
@@ -193,7 +261,7 @@ class JobService:
             queued_at=now,
         )
         self._jobs.create(job)
-        self._workflow.start(job.job_id, pipeline_input(job))
+        self._workflow.start(execution_name(job), pipeline_input(job))
         return job
 
     def get_for_user(self, user_id: str, job_id: str) -> Job:
@@ -217,7 +285,7 @@ class JobService:
         if result is None:
             return None
         get = self._storage.presign_get
-        stem = (job.filename or "song").rsplit(".", 1)[0]
+        stem = download_name(job.title or (job.filename or "song").rsplit(".", 1)[0])
         return {
             "instrumental_url": get(
                 self._media_bucket, result.instrumental_key, expires_s=self._media_expires, filename=f"{stem} (instrumental).m4a"
@@ -228,6 +296,139 @@ class JobService:
             "analysis": result.analysis,
             "engine": {"name": result.engine, "version": result.engine_version},
         }
+
+    # -- the user's songs: suggestions, links, downloads, retries, deletion -------------------------
+
+    def with_suggestion(self, job: Job) -> Job:
+        """Once a succeeded, unlinked upload is seen: offer the catalog track its tags match (stored once).
+
+        The match is only offered (``suggested_track``); the user confirms it through :meth:`link`.
+        """
+        if job.source != "upload" or job.status != "succeeded" or job.track_id or job.match_checked:
+            return job
+        matcher = self._matcher() if self._matcher else None
+        title = job.tags.get("title")
+        if matcher is None or not title:
+            return job
+        try:
+            suggested = matcher.match(title=title, artist=job.tags.get("artist"), duration_s=job.duration_s)
+        except ServiceUnavailable:
+            return job  # the catalog is down: the status still answers; the next look tries again
+        changes = {"match_checked": True, "suggested_track": suggested.model_dump() if suggested else None}
+        self._jobs.transition(job.job_id, allowed_from={"succeeded"}, changes=changes)
+        if suggested is not None and self._library is not None:
+            self._library.link_upload(job.user_id, job.job_id, track_id=None, suggested=suggested, now=self._clock.now())
+        return job.model_copy(update={"match_checked": True, "suggested_track": suggested})
+
+    def link(self, user_id: str, job_id: str, track_id: str) -> Job:
+        """Confirm which catalog track an upload is: that track then plays from the user's own copy."""
+        job = self.get_for_user(user_id, job_id)
+        if job.source != "upload":
+            raise Conflict("Only uploads can be linked to a catalog track.", code="not_an_upload")
+        self._require_track(track_id)
+        now = self._clock.now()
+        statuses = {"awaiting_upload", "queued", "processing", "succeeded", "failed"}
+        if not self._jobs.transition(job_id, allowed_from=statuses, changes={"track_id": track_id, "updated_at": now}):
+            raise NotFound("No such job.", code="job_not_found")
+        if self._library is not None and job.status == "succeeded":
+            self._library.link_upload(user_id, job_id, track_id=track_id, suggested=job.suggested_track, now=now)
+        return self.get_for_user(user_id, job_id)
+
+    def download(self, user_id: str, job_id: str, stem: str, fmt: str) -> dict[str, Any]:
+        """A presigned GET that downloads one stem (or the original) under a readable file name."""
+        job = self.get_for_user(user_id, job_id)
+        if stem not in STEMS:
+            raise NotFound("No such stem.", code="stem_not_found", details={"stems": list(STEMS)})
+        if fmt not in DOWNLOAD_FORMATS:
+            raise InvalidInput(
+                "That format is not offered; stems download as m4a (AAC).",
+                code="format_unavailable",
+                details={"formats": list(DOWNLOAD_FORMATS)},
+            )
+        result = self._results.get(job.result_key) if job.status == "succeeded" and job.result_key else None
+        if result is None:
+            raise Conflict("The song is not ready yet.", code="job_not_ready")
+        title = (self._library.upload_title(user_id, job_id) if self._library and job.source == "upload" else None) or job.title
+        base = download_name(title or (job.filename or "song").rsplit(".", 1)[0])
+        if stem == "original":
+            bucket, key = source_location(job)
+            extension = key.rsplit(".", 1)[-1].lower() if "." in key.rsplit("/", 1)[-1] else "audio"
+            filename = f"{base}.{extension}"
+        else:
+            bucket = self._media_bucket
+            key = result.instrumental_key if stem == "instrumental" else result.vocals_key
+            filename = f"{base} ({stem}).m4a"
+        url = self._storage.presign_download(bucket, key, expires_s=self._media_expires, filename=filename)
+        return {"url": url, "filename": filename, "format": fmt, "expires_in": self._media_expires}
+
+    def retry(self, user_id: str, job_id: str) -> Job:
+        """Run a failed job again from its kept original (a new execution, ``<job id>-r<n>``)."""
+        job = self.get_for_user(user_id, job_id)
+        if job.status != "failed":
+            raise Conflict("Only failed jobs can be retried.", code="job_not_failed")
+        if (job.source == "upload" and not job.original_key) or (job.error and job.error.code in INPUT_ERROR_CODES):
+            raise Conflict(
+                "This file cannot be processed; upload another one.",
+                code="not_retryable",
+                details={"error_code": job.error.code if job.error else None},
+            )
+        now = self._clock.now()
+        changes = {
+            "status": "queued",
+            "stage": "queued",
+            "error": None,
+            "attempt": job.attempt + 1,
+            "queued_at": now,
+            "started_at": None,
+            "finished_at": None,
+            "updated_at": now,
+        }
+        if not self._jobs.transition(job_id, allowed_from={"failed"}, changes=changes):
+            raise Conflict("Only failed jobs can be retried.", code="job_not_failed")
+        retried = self.get_for_user(user_id, job_id)
+        self._workflow.start(execution_name(retried), pipeline_input(retried))
+        return retried
+
+    def delete(self, user_id: str, job_id: str) -> None:
+        """Delete a job, its library entry and its original; its stems only with their last job.
+
+        Stems are shared by every job of the same content (and engine): the result counts the jobs
+        it serves, and only the last one's deletion deletes it. A job still running cannot be
+        deleted (its steps would write for a job that is gone).
+        """
+        job = self.get_for_user(user_id, job_id)
+        if job.status in ("queued", "processing"):
+            raise Conflict("The song is still being processed; delete it once it has finished.", code="job_in_progress")
+        now = self._clock.now()
+        if self._library is not None and job.source == "upload":
+            self._library.remove_upload(user_id, job_id, now=now)
+        if job.result_key:
+            released = self._results.release_ref(job.result_key, job_id)
+            if released is not None:
+                # The waveform (analysis/<hash>/waveform.json) is shared by every engine: it stays.
+                for key in (released.instrumental_key, released.vocals_key, released.analysis_key):
+                    self._storage.delete(self._media_bucket, key)
+        if job.source == "upload":
+            if job.original_bucket and job.original_key:
+                self._storage.delete(job.original_bucket, job.original_key)
+            self._storage.delete(job.bucket, job.key)
+        self._jobs.delete(job_id)
+
+    def _object_missing(self, job: Job) -> str:
+        """The event names an object that is gone (deleted before processing): fail the job, saying so."""
+        now = self._clock.now()
+        self._jobs.transition(
+            job.job_id,
+            allowed_from={"awaiting_upload"},
+            changes={
+                "status": "failed",
+                "stage": "upload",
+                "error": {"code": "object_missing", "message": "The uploaded file is no longer there; upload it again."},
+                "finished_at": now,
+                "updated_at": now,
+            },
+        )
+        return "missing"
 
     def on_object_created(self, bucket: str, key: str, size: int, etag: str | None = None) -> str:
         """Start the pipeline for an uploaded object; returns what happened (for logs/metrics).
@@ -241,8 +442,9 @@ class JobService:
         (same ETag) is a ``duplicate`` and starts nothing new.
 
         Outcomes: ``started``, ``duplicate``, ``replay_ignored``, ``rejected``, ``superseded`` (the
-        object was replaced before it could be copied: the newer object's event takes over) and
-        ``ignored`` (not an upload of a job).
+        object was replaced before it could be copied: the newer object's event takes over),
+        ``missing`` (the object was deleted before processing: the job fails with ``object_missing``)
+        and ``ignored`` (not an upload of a job).
         """
         match = UPLOAD_KEY.match(key)
         if bucket != self._uploads_bucket or match is None:
@@ -255,14 +457,14 @@ class JobService:
         if not etag:  # an event without one (moto's spelling differs): the object's own
             head = self._storage.head(bucket, key)
             if head is None:
-                return "ignored"
+                return self._object_missing(job) if job.status == "awaiting_upload" else "ignored"
             etag = _etag(head.get("ETag"))
         if job.status != "awaiting_upload":
             return self._after_acceptance(job, etag)
 
         head = head or self._storage.head(bucket, key)
         if head is None:
-            return "ignored"
+            return self._object_missing(job)
         current = _etag(head.get("ETag")) or etag
         # The object now at the key is the one accepted (an older event's object was replaced:
         # its own event is then a replay of an accepted job, or arrives first and finds this).
@@ -318,7 +520,7 @@ class JobService:
             return self._after_acceptance(latest, current)
         # Recorded first, then started (idempotent by name): a crash in between leaves a queued
         # job that the redelivered event starts (see _after_acceptance), never a second execution.
-        return "started" if self._workflow.start(latest.job_id, pipeline_input(latest)) else "duplicate"
+        return "started" if self._workflow.start(execution_name(latest), pipeline_input(latest)) else "duplicate"
 
     def _after_acceptance(self, job: Job, etag: str) -> str:
         """An event for a job that already left ``awaiting_upload``."""
@@ -327,7 +529,7 @@ class JobService:
             return "replay_ignored"
         if job.status == "queued" and job.original_key:
             # The accepted object's event again: make sure its execution runs (same name, same input).
-            return "started" if self._workflow.start(job.job_id, pipeline_input(job)) else "duplicate"
+            return "started" if self._workflow.start(execution_name(job), pipeline_input(job)) else "duplicate"
         return "duplicate"
 
 
@@ -337,4 +539,12 @@ def pipeline_input(job: Job) -> dict[str, Any]:
     return {"bucket": bucket, "key": key, "job_id": job.job_id, "user_id": job.user_id, "engine": job.engine}
 
 
-__all__ = ["JobService", "UploadLimits", "pipeline_input", "result_key_for", "safe_filename"]
+__all__ = [
+    "JobService",
+    "UploadLimits",
+    "display_title",
+    "download_name",
+    "pipeline_input",
+    "result_key_for",
+    "safe_filename",
+]

@@ -19,12 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from melody.conversions.models import AudioResult, result_key_for
+from melody.conversions.models import INPUT_ERROR_CODES, AudioResult, result_key_for
+from melody.core.errors import ObjectMissing
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from types import ModuleType
 
+    from melody.catalog.ports import TrackAttributesWriter
     from melody.conversions.ports import JobStore, ObjectStorage, ResultStore
     from melody.core.clock import Clock
 
@@ -35,9 +37,7 @@ _CODE_MESSAGE = re.compile(r"^(?P<code>[a-z][a-z0-9_]{2,40}): (?P<message>.+)$",
 # Failure codes caused by what the user uploaded (nothing an operator can fix). Every other code
 # (timeouts, Lambda errors, ffmpeg_missing, engine_unavailable, remote_*, encode_failed,
 # processing_failed, ...) is a system failure, the only kind operators are paged for.
-INPUT_ERROR_CODES = frozenset(
-    {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large", "size_mismatch"}
-)
+# (INPUT_ERROR_CODES, defined with the job records, lists them.)
 
 
 def failure_kind(code: str) -> str:
@@ -68,6 +68,7 @@ class PipelineSteps:
         engine_options: dict[str, dict[str, Any]] | None = None,
         on_step: Any = None,
         on_failure: Any = None,
+        catalog_attributes: TrackAttributesWriter | None = None,
     ) -> None:
         self._jobs = jobs
         self._results = results
@@ -81,6 +82,8 @@ class PipelineSteps:
         self._on_step = on_step or (lambda step, outcome, seconds: None)
         # on_failure(kind, code): kind is "input" or "system" (see failure_kind)
         self._on_failure = on_failure or (lambda kind, code: None)
+        # persist: a catalog track's analysed attributes go back to its catalog row (None: not here)
+        self._catalog_attributes = catalog_attributes
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -112,11 +115,11 @@ class PipelineSteps:
                 raise self._too_long()
             digest = _sha256(path)
         cached = self._results.get(result_key_for(digest, state["engine"])) is not None
-        self._jobs.transition(
-            job_id,
-            allowed_from={"processing"},
-            changes={"content_hash": digest, "updated_at": self._clock.now()},
-        )
+        changes: dict[str, Any] = {"content_hash": digest, "updated_at": self._clock.now()}
+        if job is not None and job.source == "upload":
+            # What the file says it is: the library's title and the catalog match offered later.
+            changes.update(tags=song_tags(info), duration_s=round(duration, 3))
+        self._jobs.transition(job_id, allowed_from={"processing"}, changes=changes)
         return {"content_hash": digest, "cached": cached, "duration_s": duration}
 
     def separate(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -207,6 +210,7 @@ class PipelineSteps:
                     created_at=self._clock.now(),
                 )
             )
+            self._write_catalog_attributes(job_id, digest, analysis["analysis"])
         now = self._clock.now()
         self._jobs.transition(
             job_id,
@@ -221,6 +225,28 @@ class PipelineSteps:
             },
         )
         return {"job_id": job_id, "result_key": key}
+
+    def _write_catalog_attributes(self, job_id: str, digest: str, analysis: dict[str, Any]) -> None:
+        """For a job that converts a catalog track: its analysed attributes to the catalog row.
+
+        Idempotent (the same analysis writes the same values), so a retried persist or a second
+        user's conversion (reusing the results) writes it again harmlessly. A catalog outage is
+        logged, not a failed job: the stems are the user's result, the attributes the catalog's.
+        """
+        if self._catalog_attributes is None:
+            return
+        job = self._jobs.get(job_id)
+        if job is None or job.source != "catalog" or not job.track_id:
+            return
+        from melody.catalog.attributes import attributes_from_analysis
+        from melody.core.observability import logger
+
+        try:
+            self._catalog_attributes.write_attributes(
+                job.track_id, attributes_from_analysis(analysis), content_hash=digest
+            )
+        except Exception:
+            logger.exception("catalog attributes not written", extra={"job_id": job_id, "track_id": job.track_id})
 
     def mark_failed(self, state: dict[str, Any]) -> dict[str, Any]:
         code, message = failure_reason(state.get("error") or {})
@@ -265,7 +291,10 @@ class PipelineSteps:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "source"
         try:
-            self._storage.download(state["bucket"], state["key"], str(path))
+            try:
+                self._storage.download(state["bucket"], state["key"], str(path))
+            except ObjectMissing as exc:  # deleted (or expired) before processing: fail the job, say so
+                raise AudioRejected("object_missing", "The uploaded file is no longer there; upload it again.") from exc
             yield path
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -310,6 +339,23 @@ def failure_reason(error: dict[str, Any]) -> tuple[str, str]:
         return "timeout", "Processing took too long."
     # Anything else is our failure: say so without internals.
     return "processing_failed", "The song could not be processed; please try again later."
+
+
+_TAGS = {"title": "title", "artist": "artist", "album_artist": "artist", "album": "album"}
+
+
+def song_tags(info: dict[str, Any]) -> dict[str, str]:
+    """Title, artist and album from ffprobe's container or stream tags (any case), trimmed and capped."""
+    found: dict[str, str] = {}
+    for source in (info.get("format", {}).get("tags"), info.get("audio_stream", {}).get("tags")):
+        if not isinstance(source, dict):
+            continue
+        for name, value in source.items():
+            field = _TAGS.get(str(name).lower())
+            text = " ".join(str(value).split())[:200] if value is not None else ""
+            if field and text and field not in found:
+                found[field] = text
+    return found
 
 
 def _duration_s(info: dict[str, Any]) -> float | None:

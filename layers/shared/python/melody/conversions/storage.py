@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
@@ -46,6 +47,20 @@ class UploadStorage:
                 return False
             raise
         return True
+
+    def presign_download(self, bucket: str, key: str, *, expires_s: int, filename: str) -> str:
+        # An ASCII fallback name for old clients, the exact name (RFC 6266 / 5987) for the rest.
+        fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+        disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+        url = self._client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": key, "ResponseContentDisposition": disposition},
+            ExpiresIn=expires_s,
+        )
+        return self._storage._public_url(url)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self._client.delete_object(Bucket=bucket, Key=key)
 
     # -- the rest is the shared adapter's ---------------------------------------------------------
 

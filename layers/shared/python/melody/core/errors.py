@@ -79,3 +79,12 @@ class RateLimited(AppError):
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
+
+
+class ObjectMissing(Exception):
+    """A storage object that should be there is not (deleted or expired); not an HTTP error by itself."""
+
+    def __init__(self, bucket: str, key: str) -> None:
+        super().__init__(f"s3://{bucket}/{key} does not exist")
+        self.bucket = bucket
+        self.key = key

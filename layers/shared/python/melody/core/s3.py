@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
+from melody.core.errors import ObjectMissing
+
 if TYPE_CHECKING:
     from melody.core.settings import CommonSettings
 
@@ -55,7 +57,12 @@ class S3Storage:
             raise
 
     def download(self, bucket: str, key: str, path: str) -> None:
-        self._client.download_file(bucket, key, path)
+        try:
+            self._client.download_file(bucket, key, path)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise ObjectMissing(bucket, key) from exc
+            raise
 
     def upload(self, path: str, bucket: str, key: str, *, content_type: str) -> None:
         self._client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type})

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from melody.auth.ports import SmsSender
     from melody.auth.tokens import TokenService
     from melody.auth.verify import AccessTokenVerifier, VerificationKeys
-    from melody.catalog.ports import InstrumentalStatusLookup
+    from melody.catalog.audio_admin import CatalogAudioService
+    from melody.catalog.home import HomeService
+    from melody.catalog.ports import InstrumentalStatusLookup, TrackAttributesWriter
     from melody.catalog.postgres.repository import CatalogRepository
     from melody.catalog.service import MusicSearchService
     from melody.catalog.track_audio import CatalogTrackAudio
@@ -191,6 +193,7 @@ class Services:
             audience=s.jwt_audience,
             access_ttl_s=s.access_token_ttl_s,
             refresh_ttl_s=s.refresh_token_ttl_s,
+            refresh_grace_s=s.refresh_grace_s,
             roles_for=self.roles_for,
         )
 
@@ -294,6 +297,70 @@ class Services:
             provider_timeout_s=getattr(self.settings, "provider_timeout_s", 2.5),
         )
 
+    @cached_property
+    def home(self) -> HomeService:
+        """The home screen: the catalog, the caller's preferences (users table), plays (library
+        table) and catalog conversions (jobs table, read-only)."""
+        from melody.catalog.activity import LibraryAndJobsActivity, UserPreferences
+        from melody.catalog.home import HomeService
+        from melody.library.dynamodb import DynamoLibraryStore, bind_library_model
+
+        bind_library_model(self.settings)
+        job_store = None
+        if getattr(self.settings, "jobs_table", None):
+            from melody.conversions.dynamodb import DynamoJobStore, bind_job_models
+
+            bind_job_models(self.settings)
+            job_store = DynamoJobStore()
+        return HomeService(
+            self.catalog,
+            UserPreferences(self.users),
+            LibraryAndJobsActivity(DynamoLibraryStore(), job_store),
+            self.instrumental,
+            self.clock,
+        )
+
+    @cached_property
+    def catalog_audio(self) -> CatalogAudioService:
+        """Operators attach licensed audio to catalog tracks (upload form, attach → the pipeline)."""
+        from melody.catalog.audio_admin import CatalogAudioService
+        from melody.conversions.dynamodb import DynamoJobStore, DynamoResultStore, bind_job_models
+        from melody.conversions.service import JobService
+        from melody.conversions.storage import UploadStorage
+
+        s = self.settings
+        bind_job_models(s)
+        max_bytes = getattr(s, "catalog_audio_max_bytes", 200 * 1024 * 1024)
+        expires_s = getattr(s, "upload_url_expires_s", 900)
+        # Only convert_track is used: a catalog job reads the track's audio, never an upload.
+        conversions = JobService(
+            DynamoJobStore(),
+            DynamoResultStore(),
+            UploadStorage(self.storage),
+            self.workflow,
+            self.clock,
+            uploads_bucket=s.uploads_bucket,
+            media_bucket=s.media_bucket,
+            max_upload_bytes=max_bytes,
+            upload_url_expires_s=expires_s,
+            media_url_expires_s=getattr(s, "media_url_expires_s", 3600),
+            default_engine=getattr(s, "default_engine", "dsp"),
+            track_audio=self.track_audio,
+        )
+        return CatalogAudioService(
+            self.catalog, self.storage, conversions,
+            media_bucket=s.media_bucket, max_bytes=max_bytes, upload_expires_s=expires_s,
+        )
+
+    def catalog_attributes_writer(self) -> TrackAttributesWriter | None:
+        """Where the persist step writes a catalog track's analysed attributes: the catalog, when
+        this process has one (given, or configured); None otherwise (nothing is written)."""
+        if "executor" not in self._given and not catalog_executor_configured(self.settings):
+            return None
+        from melody.catalog.attributes import LazyAttributesWriter
+
+        return LazyAttributesWriter(lambda: self.catalog)
+
     # -- conversions (uploads, jobs, the pipeline's steps) ------------------------------------
 
     def use_workflow(self, workflow: Any) -> None:
@@ -323,10 +390,12 @@ class Services:
         from melody.conversions.metrics import emit_upload_replay_ignored
         from melody.conversions.service import JobService, UploadLimits
         from melody.conversions.storage import UploadStorage
+        from melody.library.dynamodb import DynamoLibraryStore, bind_library_model
 
         s = self.settings
         bind_job_models(s)
         bind_auth_models(s)  # the rate-limit table: the upload limits share the auth limiter's counters
+        bind_library_model(s)  # uploads' library entries: links, titles, deletion
         return JobService(
             DynamoJobStore(),
             DynamoResultStore(),
@@ -347,7 +416,20 @@ class Services:
                 max_pending=s.max_pending_uploads_per_user,
             ),
             on_replay=emit_upload_replay_ignored,
+            library=DynamoLibraryStore(),
+            tracks=lambda: self.catalog,
+            matcher=self._track_matcher,
+            storage_quota_bytes=getattr(s, "storage_quota_bytes", None),
         )
+
+    def _track_matcher(self) -> Any:
+        """Uploads' tags against the catalog (its own search, no providers); None without a catalog."""
+        from melody.conversions.matching import CatalogTrackMatcher
+
+        s = self.settings
+        if "executor" not in self.__dict__ and not (getattr(s, "database_url", None) or getattr(s, "catalog_cluster_arn", None)):
+            return None
+        return CatalogTrackMatcher(self.search)
 
     @cached_property
     def steps(self) -> PipelineSteps:
@@ -363,9 +445,16 @@ class Services:
             engine_options["lalal"] = {"license_key": s.lalal_api_key.get_secret_value()}
         if getattr(s, "demucs_weights_path", None):
             engine_options["demucs"] = {"weights_path": str(s.demucs_weights_path)}
+        from melody.conversions.completion import CompletionRecorder
+        from melody.library.dynamodb import DynamoLibraryStore, bind_library_model
+
+        bind_library_model(s)
+        results = DynamoResultStore()
+        # A job's success also counts it as a reference of its result and, for an upload, adds it to the library.
+        jobs = CompletionRecorder(DynamoJobStore(), results, DynamoLibraryStore(), self.clock)
         return PipelineSteps(
-            DynamoJobStore(),
-            DynamoResultStore(),
+            jobs,
+            results,
             UploadStorage(self.storage),
             self.clock,
             media_bucket=s.media_bucket,
@@ -375,7 +464,15 @@ class Services:
             engine_options=engine_options,
             on_step=emit_step_metric,
             on_failure=emit_failure_metric,
+            catalog_attributes=self.catalog_attributes_writer(),
         )
+
+
+def catalog_executor_configured(settings: object) -> bool:
+    """Whether ``settings`` name a catalog database (a URL, or the Data API's cluster and secret)."""
+    return getattr(settings, "database_url", None) is not None or bool(
+        getattr(settings, "catalog_cluster_arn", None) and getattr(settings, "catalog_secret_arn", None)
+    )
 
 
 def check_sms_settings(settings: AuthSettings) -> None:

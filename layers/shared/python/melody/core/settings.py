@@ -74,6 +74,9 @@ class AuthSettings(TokenSettings):
     # CloudFront-Viewer-Address believed as the caller's IP for the per-IP limits.
     origin_verify_secret_id: str | None = None
     refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    # A refresh whose answer was lost: the previous refresh token is accepted once more for this long
+    # after its rotation and answered with the same successor pair (0 turns the grace off).
+    refresh_grace_s: int = Field(default=60, ge=0, le=300)
     otp_ttl_s: int = Field(default=300, ge=60, le=600)
     otp_max_attempts: int = Field(default=5, ge=1, le=10)
     otp_resend_after_s: int = Field(default=30, ge=0)
@@ -130,9 +133,14 @@ class CatalogSettings(TokenSettings, CatalogDatabaseSettings):
     # The seed catalogue `melody dev` loads on first start (skipped quietly when absent).
     seed_catalog: Path | None = None
 
+    # Operators attach licensed audio to catalog tracks (POST /music/admin/tracks/{id}/audio): the
+    # largest file the upload form accepts, and the pipeline the attach starts (Step Functions).
+    catalog_audio_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    state_machine_arn: str | None = None
 
-class PipelineSettings(TokenSettings):
-    """The audio API function and the pipeline's step functions."""
+
+class PipelineSettings(TokenSettings, CatalogDatabaseSettings):
+    """The audio API function and the pipeline's step functions (persist writes catalog tracks' attributes)."""
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     upload_url_expires_s: int = Field(default=900, ge=60, le=3600)
@@ -143,6 +151,9 @@ class PipelineSettings(TokenSettings):
     max_pending_uploads_per_user: int = Field(default=10, ge=1)
     media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     max_duration_s: float = Field(default=15 * 60, gt=0)
+    # Per user: the bytes of kept uploads (and forms still usable). Over it, POST /audio/uploads
+    # answers 422 storage_quota_exceeded with the limit in details.
+    storage_quota_bytes: int = Field(default=2 * 1024**3, ge=1024)
     default_engine: Literal["dsp", "lalal", "demucs"] = "dsp"
     state_machine_arn: str | None = None
     # Where browsers reach S3. Unset in AWS (the real endpoint); locally the dev stack's

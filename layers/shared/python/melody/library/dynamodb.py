@@ -4,6 +4,10 @@
   tombstone (``deleted``, no ``added_at``) and so drops out of the listing.
 * ``by_updated`` (user_id, updated_at): ``updated_since`` sync, tombstones included so clients
   learn about removals; tombstones expire through the table's TTL after 30 days.
+
+Uploads are items too (``kind = "upload"``, sort key the job id): written when their job succeeds,
+renamed by the user, tombstoned when the job is deleted. :class:`DynamoLibraryStore` is also the
+jobs feature's :class:`~melody.conversions.ports.UploadLibrary`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -20,6 +24,7 @@ from melody.core.dynamodb import bind_model, conditional_failed
 from melody.library.service import LibraryEntry
 
 if TYPE_CHECKING:
+    from melody.conversions.models import Job, SuggestedTrack
     from melody.core.settings import CommonSettings
 
 TOMBSTONE_TTL_S = 30 * 24 * 3600
@@ -55,6 +60,10 @@ class LibraryItemModel(Model):
     last_played_at = NumberAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     ttl = TTLAttribute(null=True)
+    kind = UnicodeAttribute(null=True)  # "upload" for uploads; absent for saved catalog tracks
+    title = UnicodeAttribute(null=True)
+    linked_track_id = UnicodeAttribute(null=True)
+    suggested_track = JSONAttribute(null=True)
 
     by_added = ByAdded()
     by_updated = ByUpdated()
@@ -73,6 +82,10 @@ def _entry(item: LibraryItemModel) -> LibraryEntry:
         play_count=int(item.play_count or 0),
         last_played_at=item.last_played_at,
         deleted=bool(item.deleted),
+        kind=item.kind or "track",
+        title=item.title,
+        linked_track_id=item.linked_track_id,
+        suggested_track=item.suggested_track,
     )
 
 
@@ -125,6 +138,62 @@ class DynamoLibraryStore:
                     LibraryItemModel.updated_at.set(now),
                 ],
                 condition=LibraryItemModel.added_at.exists(),
+            )
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return None
+            raise
+        return _entry(item)
+
+    # -- uploads (the jobs feature's UploadLibrary) ---------------------------------------------------
+
+    def put_upload(self, job: Job, *, now: float) -> None:
+        M = LibraryItemModel
+        title = job.tags.get("title") or job.title or job.filename or "Untitled"
+        actions: list[Any] = [
+            M.kind.set("upload"),
+            M.title.set(M.title | title),  # a title the user chose stays
+            M.added_at.set(M.added_at | now),
+            M.updated_at.set(now),
+            M.deleted.set(False),
+            M.ttl.remove(),
+            M.play_count.set(M.play_count | 0),
+        ]
+        if job.track_id:
+            actions.append(M.linked_track_id.set(job.track_id))
+        LibraryItemModel(job.user_id, job.job_id).update(actions=actions)
+
+    def link_upload(
+        self, user_id: str, job_id: str, *, track_id: str | None, suggested: SuggestedTrack | None, now: float
+    ) -> None:
+        M = LibraryItemModel
+        actions: list[Any] = [M.updated_at.set(now)]
+        if track_id:
+            actions.append(M.linked_track_id.set(track_id))
+        if suggested is not None:
+            actions.append(M.suggested_track.set(suggested.model_dump()))
+        try:
+            LibraryItemModel(user_id, job_id).update(actions=actions, condition=M.kind == "upload")
+        except UpdateError as exc:
+            if not conditional_failed(exc):
+                raise
+
+    def upload_title(self, user_id: str, job_id: str) -> str | None:
+        try:
+            item = LibraryItemModel.get(user_id, job_id, consistent_read=True)
+        except LibraryItemModel.DoesNotExist:
+            return None
+        return item.title if item.kind == "upload" and not item.deleted else None
+
+    def remove_upload(self, user_id: str, job_id: str, *, now: float) -> None:
+        self.remove(user_id, job_id, now=now)
+
+    def rename_upload(self, user_id: str, job_id: str, title: str, *, now: float) -> LibraryEntry | None:
+        item = LibraryItemModel(user_id, job_id)
+        try:
+            item.update(
+                actions=[LibraryItemModel.title.set(title), LibraryItemModel.updated_at.set(now)],
+                condition=(LibraryItemModel.kind == "upload") & LibraryItemModel.added_at.exists(),
             )
         except UpdateError as exc:
             if conditional_failed(exc):

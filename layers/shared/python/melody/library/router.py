@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,8 +14,10 @@ from melody.catalog.models import TRACK_ID, Track
 from melody.catalog.ports import Instrumental
 from melody.catalog.schemas import TrackSummary
 from melody.core.errors import NotFound
-from melody.library.schemas import LibraryItemOut, LibraryOut, PlayOut
-from melody.library.service import LibraryEntry
+from melody.library.schemas import LibraryItemOut, LibraryOut, PlayOut, RenameUploadRequest, UploadInfo
+from melody.library.service import LibraryEntry, is_upload_id
+
+JOB_ID = re.compile(r"^job_[a-z0-9]{1,40}$")
 
 router = APIRouter(prefix="/library", tags=["library"], responses={**PROTECTED, **unavailable(CATALOG_UNAVAILABLE)})
 
@@ -26,9 +29,19 @@ def _track_id(track_id: str) -> str:
     return track_id
 
 
+def _playable_id(track_id: str) -> str:
+    """A catalog track id, or one of the user's uploads (``job_...``)."""
+    if is_upload_id(track_id) and JOB_ID.match(track_id):
+        return track_id
+    return _track_id(track_id)
+
+
 def _item(entry: LibraryEntry, track: Track | None, instrumental: Instrumental) -> LibraryItemOut:
+    upload = entry.kind == "upload"
     return LibraryItemOut(
         track_id=entry.track_id,
+        kind="upload" if upload else "track",
+        upload=UploadInfo.of(entry.track_id, entry.title, entry.linked_track_id, entry.suggested_track) if upload else None,
         track=TrackSummary.of(track) if track else None,
         added_at=int(entry.added_at) if entry.added_at else None,
         updated_at=int(entry.updated_at),
@@ -114,13 +127,38 @@ def remove_from_library(track_id: str, user_id: CurrentUser, services: AppServic
 @router.post(
     "/{track_id}/plays",
     response_model=PlayOut,
-    responses=error_responses(404, descriptions={404: "No such track in the catalog (`track_not_found`)."}),
+    responses=error_responses(
+        404,
+        descriptions={
+            404: "No such track in the catalog (`track_not_found`). `track_id` may also be one of your uploads "
+            "(its job id): its play counts in your library only."
+        },
+    ),
 )
 def record_play(track_id: str, user_id: CurrentUser, services: AppServices) -> PlayOut:
-    entry = services.library.play(user_id, _track_id(track_id))
+    entry = services.library.play(user_id, _playable_id(track_id))
     return PlayOut(
         track_id=track_id,
         in_library=entry is not None,
         play_count=entry.play_count if entry else None,
         last_played_at=int(entry.last_played_at) if entry and entry.last_played_at else None,
     )
+
+
+@router.patch(
+    "/uploads/{job_id}",
+    response_model=LibraryItemOut,
+    responses=error_responses(
+        404,
+        422,
+        descriptions={
+            404: "No such upload in your library (`upload_not_found`).",
+            422: "The title is empty or too long (`invalid_title`, `validation_error`).",
+        },
+    ),
+)
+def rename_upload(job_id: str, body: RenameUploadRequest, user_id: CurrentUser, services: AppServices) -> LibraryItemOut:
+    """Retitle one of your uploads: the library shows it and its downloads are named after it."""
+    if not JOB_ID.match(job_id):
+        raise NotFound("No such upload in your library.", code="upload_not_found")
+    return _item(*services.library.rename_upload(user_id, job_id, body.title))

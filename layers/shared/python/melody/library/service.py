@@ -25,6 +25,16 @@ class LibraryEntry:
     play_count: int = 0
     last_played_at: float | None = None
     deleted: bool = False
+    # Uploads are entries too, keyed by their job id (``track_id`` is ``job_...``): the title the
+    # user sees (renamable), the catalog track it is linked to, and the match offered for it.
+    kind: str = "track"  # "track" (a saved catalog track) or "upload"
+    title: str | None = None
+    linked_track_id: str | None = None
+    suggested_track: dict[str, Any] | None = None
+
+
+def is_upload_id(track_id: str) -> bool:
+    return track_id.startswith("job_")
 
 
 def instrumentals_of(lookup: InstrumentalStatusLookup, user_id: str, track_ids: list[str]) -> dict[str, Instrumental]:
@@ -47,6 +57,8 @@ class LibraryStore(Protocol):
     def remove(self, user_id: str, track_id: str, *, now: float) -> bool: ...
 
     def record_play(self, user_id: str, track_id: str, *, now: float) -> LibraryEntry | None: ...
+
+    def rename_upload(self, user_id: str, job_id: str, title: str, *, now: float) -> LibraryEntry | None: ...
 
     def page(
         self, user_id: str, *, limit: int, start: dict[str, Any] | None, updated_since: float | None
@@ -100,10 +112,20 @@ class LibraryService:
             raise NotFound("No such track in the catalog.", code="track_not_found", details={"track_id": track_id})
 
     def _decorate(self, user_id: str, entries: list[LibraryEntry]) -> list[tuple[LibraryEntry, Track | None, Instrumental]]:
-        ids = [e.track_id for e in entries]
-        tracks = self.catalog.get_tracks(ids) if ids else {}
-        found = instrumentals_of(self.instrumental, user_id, ids)
-        return [(e, tracks.get(e.track_id), found.get(e.track_id, NO_INSTRUMENTAL)) for e in entries]
+        saved = [e.track_id for e in entries if e.kind != "upload"]
+        linked = [e.linked_track_id for e in entries if e.kind == "upload" and e.linked_track_id]
+        wanted = list(dict.fromkeys(saved + linked))
+        tracks = self.catalog.get_tracks(wanted) if wanted else {}
+        found = instrumentals_of(self.instrumental, user_id, saved)
+        rows: list[tuple[LibraryEntry, Track | None, Instrumental]] = []
+        for e in entries:
+            if e.kind == "upload":
+                # An upload's entry exists once its job succeeded: its own stems are the instrumental.
+                track = tracks.get(e.linked_track_id) if e.linked_track_id else None
+                rows.append((e, track, Instrumental("completed", e.track_id)))
+            else:
+                rows.append((e, tracks.get(e.track_id), found.get(e.track_id, NO_INSTRUMENTAL)))
+        return rows
 
     def add(self, user_id: str, track_id: str) -> tuple[tuple[LibraryEntry, Track | None, Instrumental], bool]:
         self._require_track(track_id)
@@ -113,7 +135,21 @@ class LibraryService:
     def remove(self, user_id: str, track_id: str) -> bool:
         return self.store.remove(user_id, track_id, now=self.clock.now())
 
+    def rename_upload(self, user_id: str, job_id: str, title: str) -> tuple[LibraryEntry, Track | None, Instrumental]:
+        """Retitle an upload's entry (what the library and its downloads are called)."""
+        clean = " ".join(title.split())
+        if not clean:
+            raise InvalidInput("The title cannot be empty.", code="invalid_title")
+        entry = self.store.rename_upload(user_id, job_id, clean, now=self.clock.now()) if is_upload_id(job_id) else None
+        if entry is None:
+            raise NotFound("No such upload in your library.", code="upload_not_found")
+        return self._decorate(user_id, [entry])[0]
+
     def play(self, user_id: str, track_id: str) -> LibraryEntry | None:
+        if is_upload_id(track_id):
+            # An upload plays from the user's own copy; it counts in their library (recently
+            # played), never in the catalog's plays. None when it is not (or no longer) theirs.
+            return self.store.record_play(user_id, track_id, now=self.clock.now())
         self._require_track(track_id)
         import datetime as dt
 

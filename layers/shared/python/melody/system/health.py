@@ -30,6 +30,7 @@ def _timed(check: Callable[[], object]) -> DependencyState:
 # The route is public: without a cache, anyone could turn each request into one DescribeTable per
 # table, one HeadBucket per bucket and a database round trip (which may wake a paused Aurora).
 CACHE_TTL_S = 10.0
+TOOL_STAGES = frozenset({"dev", "test"})
 FAILURE_TTL_S = 2.0
 _cache: dict[tuple[tuple[str, str], ...], tuple[float, dict[str, DependencyState]]] = {}
 _cache_lock = threading.Lock()
@@ -63,6 +64,11 @@ def _probe(settings: CommonSettings) -> dict[str, DependencyState]:
         name = getattr(settings, bucket.settings_field)
         states[f"bucket:{bucket.settings_field}"] = _timed(partial(s3.head_bucket, Bucket=name))
     states["catalog_database"] = check_catalog(settings)
+    if settings.stage in TOOL_STAGES:
+        # The audio pipeline's decoder, where one process runs the pipeline too (melody dev, the
+        # test suites): the API functions in AWS ship no ffmpeg (the pipeline's functions have
+        # their own layer), so there it would only ever read as missing.
+        states["ffmpeg"] = check_ffmpeg()
     return states
 
 
@@ -77,3 +83,36 @@ def check_catalog(settings: object, executor: SqlExecutor | None = None) -> Depe
         close = getattr(executor, "close", None)
         if close is not None:
             close()
+
+
+_ffmpeg_cache: dict[str, DependencyState] = {}
+
+
+def check_ffmpeg(binary: str = "ffmpeg") -> DependencyState:
+    """ffmpeg on ``PATH`` (``MELODY_FFMPEG`` wins) and its version (``ffmpeg -version``'s first
+    line); cached per process, the binary does not change under a running server."""
+    import os
+    import shutil
+    import subprocess
+
+    binary = os.environ.get("MELODY_FFMPEG", binary)
+    hit = _ffmpeg_cache.get(binary)
+    if hit is not None:
+        return hit
+    path = shutil.which(binary)
+    if path is None:
+        state = DependencyState(status="error", detail="ffmpeg not found on PATH")
+    else:
+        started = time.perf_counter()
+        try:
+            out = subprocess.run([path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=10, check=True).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            state = DependencyState(status="error", detail=type(exc).__name__)
+        else:
+            words = out.split()
+            version = words[2] if len(words) > 2 and words[:2] == ["ffmpeg", "version"] else None
+            state = DependencyState(
+                status="ok", version=version, latency_ms=round((time.perf_counter() - started) * 1000, 2)
+            )
+    _ffmpeg_cache[binary] = state
+    return state

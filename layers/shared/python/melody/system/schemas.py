@@ -11,6 +11,7 @@ class DependencyState(BaseModel):
     status: Literal["ok", "error", "not_configured"]
     detail: str | None = None
     latency_ms: float | None = None
+    version: str | None = Field(default=None, description="A tool's version (ffmpeg).")
 
 
 class HealthOut(BaseModel):
@@ -19,6 +20,7 @@ class HealthOut(BaseModel):
     stage: str
     dependencies: dict[str, DependencyState] | None = Field(
         default=None,
-        description="Each table, bucket and the catalog database by name: only for an operator "
+        description="Each table, bucket, the catalog database and ffmpeg (present, its version) by name: "
+        "only for an operator "
         "(the dev and test stages); absent from the public answer, which names no resource.",
     )

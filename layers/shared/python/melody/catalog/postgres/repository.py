@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable
 
+    from melody.catalog.attributes import TrackAttributes
     from melody.core.sql.executor import SqlExecutor
 
 
@@ -39,6 +40,10 @@ _TRACK_COLUMNS = """
     COALESCE((SELECT jsonb_agg(ar.name ORDER BY sa.position) FROM song_artists sa
               JOIN artists ar ON ar.artist_id = sa.artist_id WHERE sa.track_id = s.track_id), '[]'::jsonb) AS artists
 """
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _track(row: dict[str, Any]) -> Track:
@@ -305,7 +310,89 @@ class CatalogRepository:
             {"track_id": track_id, "kind": kind, "key": storage_key, "fmt": fmt},
         )
 
+    def write_attributes(self, track_id: str, attributes: TrackAttributes, *, content_hash: str | None = None) -> bool:
+        """Write a track's analysed attributes (the pipeline's persist step, through
+        :class:`~melody.catalog.ports.TrackAttributesWriter`); False when there is no such track."""
+        rows = self.db.query(
+            """INSERT INTO track_attributes (track_id, bpm, musical_key, camelot, energy, loudness_lufs, analysis_hash)
+               SELECT s.track_id, CAST(:bpm AS real), CAST(:musical_key AS text), CAST(:camelot AS text),
+                      CAST(:energy AS real), CAST(:loudness_lufs AS real), CAST(:analysis_hash AS text)
+               FROM songs s WHERE s.track_id = :track_id
+               ON CONFLICT (track_id) DO UPDATE SET bpm = EXCLUDED.bpm, musical_key = EXCLUDED.musical_key,
+                   camelot = EXCLUDED.camelot, energy = EXCLUDED.energy, loudness_lufs = EXCLUDED.loudness_lufs,
+                   analysis_hash = EXCLUDED.analysis_hash, analysed_at = now()
+               RETURNING track_id""",
+            {
+                "track_id": track_id,
+                "bpm": attributes.bpm,
+                "musical_key": attributes.key,
+                "camelot": attributes.camelot,
+                "energy": attributes.energy,
+                "loudness_lufs": attributes.loudness_lufs,
+                "analysis_hash": content_hash,
+            },
+        )
+        return bool(rows)
+
+    def audio_asset_key(self, track_id: str) -> str | None:
+        rows = self.db.query(
+            "SELECT storage_key FROM audio_assets WHERE track_id = :track_id AND kind = 'original'",
+            {"track_id": track_id},
+        )
+        return str(rows[0]["storage_key"]) if rows else None
+
     # --- reads ---------------------------------------------------------------------------------
+
+    def with_audio(self, track_ids: list[str]) -> set[str]:
+        """Which of ``track_ids`` have an original under the catalog prefix (playable, convertible)."""
+        if not track_ids:
+            return set()
+        rows = self.db.query(
+            """SELECT DISTINCT track_id FROM audio_assets
+               WHERE kind = 'original' AND storage_key LIKE 'catalog/%'
+                 AND track_id IN (SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))""",
+            {"ids": list(dict.fromkeys(track_ids))},
+        )
+        return {r["track_id"] for r in rows}
+
+    def tracks_with_audio(self, *, languages: list[str], limit: int) -> list[Track]:
+        """Tracks with an original under the catalog prefix (ready to sing), in ``languages`` when
+        given (else any); newest audio first."""
+        rows = self.db.query(
+            f"""SELECT {_TRACK_COLUMNS} FROM audio_assets au JOIN songs s ON s.track_id = au.track_id
+                LEFT JOIN albums a ON a.album_id = s.album_id
+                WHERE au.kind = 'original' AND au.storage_key LIKE 'catalog/%'
+                  AND (jsonb_array_length(CAST(:languages AS jsonb)) = 0
+                       OR s.language IN (SELECT jsonb_array_elements_text(CAST(:languages AS jsonb))))
+                ORDER BY au.created_at DESC, s.popularity DESC, s.track_id LIMIT :limit""",
+            {"languages": languages, "limit": limit},
+        )
+        return [_track(r) for r in rows]
+
+    def popular(self, *, languages: list[str], limit: int) -> list[Track]:
+        """The most popular tracks (catalog popularity), in ``languages`` when given (else any)."""
+        rows = self.db.query(
+            f"""SELECT {_TRACK_COLUMNS} FROM songs s LEFT JOIN albums a ON a.album_id = s.album_id
+                WHERE jsonb_array_length(CAST(:languages AS jsonb)) = 0
+                   OR s.language IN (SELECT jsonb_array_elements_text(CAST(:languages AS jsonb)))
+                ORDER BY s.popularity DESC, s.track_id LIMIT :limit""",
+            {"languages": languages, "limit": limit},
+        )
+        return [_track(r) for r in rows]
+
+    def trending_in(self, *, since: dt.date, languages: list[str], limit: int) -> list[tuple[Track, int]]:
+        """:meth:`trending` over several languages (none: every language)."""
+        rows = self.db.query(
+            f"""WITH p AS (SELECT track_id, sum(plays) AS plays FROM play_counts_daily WHERE day >= :since GROUP BY track_id)
+                SELECT {_TRACK_COLUMNS}, p.plays FROM p JOIN songs s ON s.track_id = p.track_id
+                LEFT JOIN albums a ON a.album_id = s.album_id
+                WHERE jsonb_array_length(CAST(:languages AS jsonb)) = 0
+                   OR s.language IN (SELECT jsonb_array_elements_text(CAST(:languages AS jsonb)))
+                ORDER BY p.plays DESC, s.popularity DESC, s.track_id LIMIT :limit""",
+            {"since": since, "languages": languages, "limit": limit},
+        )
+        return [(_track(r), int(r["plays"])) for r in rows]
+
 
     def get_tracks(self, track_ids: list[str]) -> dict[str, Track]:
         if not track_ids:
@@ -331,8 +418,10 @@ class CatalogRepository:
                              FROM external_ids e WHERE e.track_id = s.track_id), '[]'::jsonb) AS links,
                    -- what the player can play: an original under the catalog prefix (track_audio)
                    EXISTS (SELECT 1 FROM audio_assets au WHERE au.track_id = s.track_id AND au.kind = 'original'
-                           AND au.storage_key LIKE 'catalog/%') AS has_audio
-                FROM songs s LEFT JOIN albums a ON a.album_id = s.album_id WHERE s.track_id = :id""",
+                           AND au.storage_key LIKE 'catalog/%') AS has_audio,
+                   ta.bpm, ta.musical_key, ta.camelot, ta.energy, ta.loudness_lufs
+                FROM songs s LEFT JOIN albums a ON a.album_id = s.album_id
+                LEFT JOIN track_attributes ta ON ta.track_id = s.track_id WHERE s.track_id = :id""",
             {"id": track_id},
         )
         if not rows:
@@ -344,6 +433,11 @@ class CatalogRepository:
             artist_refs=[ArtistRef(**r) for r in row["artist_refs"]],
             external_links=[ExternalLink(**r) for r in row["links"]],
             has_audio=bool(row["has_audio"]),
+            bpm=_float(row.get("bpm")),
+            musical_key=row.get("musical_key"),
+            camelot=row.get("camelot"),
+            energy=_float(row.get("energy")),
+            loudness_lufs=_float(row.get("loudness_lufs")),
         )
 
     def find_duplicate(self, song: SongIn) -> str | None:
