@@ -3,11 +3,15 @@
 //   next visit gets a new deploy; bump VERSION to force a full re-precache).
 // - Library API GETs: network-first; the last good answer is kept so the library shows offline.
 //   The page deletes the "melody-api" cache at logout (it holds the user's data).
-// - Everything else (other API calls, audio and waveform media, range requests) goes to the network.
+// - Songs saved for offline (js/offline.js): /offline/audio/<key> is answered from the "melody-audio"
+//   cache only, Range requests included (a 206 sliced from the cached body), so they play with no
+//   network. The page deletes that cache at logout.
+// - Everything else (other API calls, streamed audio and waveform media) goes to the network.
 
-const VERSION = 'v3';
+const VERSION = 'v4';
 const SHELL_CACHE = `melody-shell-${VERSION}`;
 const API_CACHE = 'melody-api';
+const AUDIO_CACHE = 'melody-audio';
 const SHELL = [
   '/',
   '/css/app.css',
@@ -17,10 +21,12 @@ const SHELL = [
   '/js/store.js',
   '/js/player.js',
   '/js/waveform.js',
+  '/js/offline.js',
   '/js/views/login.js',
   '/js/views/search.js',
   '/js/views/library.js',
   '/js/views/upload.js',
+  '/js/views/home.js',
   '/manifest.webmanifest',
   '/favicon.ico',
   '/icons/icon-192.png',
@@ -90,12 +96,54 @@ async function libraryNetworkFirst(request) {
   }
 }
 
+/** A saved song from the cache: the whole body (200), or the bytes a Range header asks for (206). */
+async function offlineAudio(request) {
+  const cache = await caches.open(AUDIO_CACHE);
+  const cached = await cache.match(new URL(request.url).pathname);
+  if (!cached) return new Response('Not saved on this device', { status: 404, headers: { 'Content-Type': 'text/plain' } });
+  const type = cached.headers.get('Content-Type') || 'application/octet-stream';
+  const range = request.headers.get('Range');
+  if (!range) {
+    const headers = new Headers(cached.headers);
+    headers.set('Accept-Ranges', 'bytes');
+    return new Response(cached.body, { status: 200, headers });
+  }
+  const body = await cached.arrayBuffer();
+  const size = body.byteLength;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(range.split(',')[0].trim());
+  let start;
+  let end;
+  if (match && match[1] !== '') {
+    start = Number(match[1]);
+    end = match[2] !== '' ? Math.min(Number(match[2]), size - 1) : size - 1;
+  } else if (match && match[2] !== '') { // suffix: the last N bytes
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  }
+  if (start === undefined || start >= size || start > end) {
+    return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
+  }
+  return new Response(body.slice(start, end + 1), {
+    status: 206,
+    headers: {
+      'Content-Type': type,
+      'Content-Length': String(end - start + 1),
+      'Content-Range': `bytes ${start}-${end}/${size}`,
+      'Accept-Ranges': 'bytes',
+    },
+  });
+}
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
 
+  if (url.pathname.startsWith('/offline/')) {
+    event.respondWith(offlineAudio(request));
+    return;
+  }
   if (url.pathname === '/api/v1/library') {
     event.respondWith(libraryNetworkFirst(request));
     return;

@@ -85,7 +85,10 @@ export function clearSession(reason = 'logout') {
   accessExpiresAt = 0;
   writeRefresh(null);
   // Cached API answers belong to this user: drop them with the session.
-  if ('caches' in self) caches.delete('melody-api').catch(() => {});
+  if ('caches' in self) {
+    caches.delete('melody-api').catch(() => {});
+    caches.delete('melody-audio').catch(() => {}); // songs saved for offline
+  }
   if (had) emit(false, reason);
 }
 
@@ -257,20 +260,94 @@ export async function logout() {
   }
 }
 
+// A human sentence for each error code the API documents (openapi.json). `{wait}` is the retry time.
+const MESSAGES = {
+  // login
+  invalid_phone_number: 'That mobile number does not look right. Check the digits and the country.',
+  invalid_country_code: 'Choose your country from the list.',
+  sms_unavailable: 'We could not send the code by SMS just now. Please try again in a minute.',
+  otp_resend_too_soon: 'A code was just sent. You can ask for another {wait}.',
+  invalid_otp: 'That code is not right.',
+  otp_attempts_exceeded: 'Too many wrong codes. Request a new code.',
+  otp_expired: 'This code has expired. Request a new code.',
+  otp_already_used: 'This code was already used. Request a new code.',
+  otp_challenge_not_found: 'This login has expired. Request a new code.',
+  // session
+  missing_token: 'Please log in.',
+  not_logged_in: 'Please log in.',
+  invalid_token: 'Your session is no longer valid. Please log in again.',
+  token_expired: 'Your session expired. Please log in again.',
+  invalid_refresh_token: 'Your session is no longer valid. Please log in again.',
+  refresh_token_expired: 'Your session expired. Please log in again.',
+  refresh_token_reused: 'For your security you were logged out everywhere. Please log in again.',
+  user_not_found: 'Your account could not be found. Please log in again.',
+  // uploads and conversions
+  file_too_large: 'This file is too large: files up to {max} are accepted.',
+  unsupported_media_type: 'This is not an audio file we can read. Try an MP3, WAV, M4A, FLAC or OGG.',
+  too_many_pending_uploads: 'You have several uploads waiting to be sent. Finish them or try again {wait}.',
+  storage_quota_exceeded: 'Your storage is full{quota}. Delete some uploads to make room.',
+  upload_not_found: 'This upload is no longer in your library.',
+  invalid_title: 'Give the song a title (up to 200 characters).',
+  job_in_progress: 'This song is still being processed. Try again when it is done.',
+  job_not_ready: 'The stems are not ready yet.',
+  job_not_failed: 'Only a conversion that failed can be retried.',
+  not_retryable: 'This conversion cannot be retried: please upload the file again.',
+  not_an_upload: 'Only your own uploads can be linked to a song.',
+  stem_not_found: 'This version of the song is not available.',
+  format_unavailable: 'This format is not offered: stems download as M4A.',
+  admin_only: 'Only an operator can do this.',
+  audio_not_uploaded: 'The audio file was not uploaded.',
+  invalid_audio_key: 'The audio file is not in the right place.',
+  job_not_found: 'This conversion could not be found.',
+  track_audio_not_found: 'This song has no audio yet. Upload your copy to make an instrumental.',
+  // catalog and library
+  track_not_found: 'This song is no longer in the catalog.',
+  not_in_library: 'This song is not in your library.',
+  empty_query: 'Type something to search.',
+  query_too_long: 'That search is too long. Try fewer words.',
+  unknown_language: 'That language is not supported yet.',
+  invalid_source: 'That source is not supported.',
+  invalid_timeframe: 'That time range is not supported.',
+  invalid_limit: 'The list could not be loaded. Please reload the page.',
+  invalid_offset: 'The list could not be loaded. Please reload the page.',
+  invalid_cursor: 'The list could not be loaded. Please reload the page.',
+  invalid_updated_since: 'The list could not be loaded. Please reload the page.',
+  // the service
+  rate_limited: 'Too many requests. Try again {wait}.',
+  catalog_unavailable: 'The song catalog is not reachable right now. Please try again in a moment.',
+  catalog_not_configured: 'The song catalog is not available here yet.',
+  jwks_unavailable: 'Melody Studio is busy. Please try again in a moment.',
+  temporarily_unavailable: 'Melody Studio is busy. Please try again in a moment.',
+  internal_error: 'The server had a problem. Please try again in a moment.',
+  validation_error: 'Some details were not valid. Please check and try again.',
+};
+
+export function formatWait(seconds) {
+  if (!Number.isFinite(seconds) || seconds <= 0) return 'in a moment';
+  if (seconds < 90) return `in ${Math.ceil(seconds)} s`;
+  if (seconds < 5400) return `in ${Math.ceil(seconds / 60)} min`;
+  return `in ${Math.ceil(seconds / 3600)} h`;
+}
+
+function formatBytes(bytes) {
+  if (!Number.isFinite(bytes) || bytes <= 0) return '100 MB';
+  return `${Math.floor(bytes / 1048576)} MB`;
+}
+
 /** A friendly sentence for an error, for the UI. */
 export function describeError(err, what = 'This') {
   if (!(err instanceof ApiError)) return 'Something went wrong. Please try again.';
   if (err.offline) return err.message;
   if (err.routeMissing) return `${what} is not available yet. Please try again later.`;
-  if (err.status === 429) {
-    const wait = err.retryAfter ? ` Try again in ${formatWait(err.retryAfter)}.` : ' Please wait a moment.';
-    return `Too many attempts.${wait}`;
+  const details = err.details && !Array.isArray(err.details) ? err.details : {};
+  const retry = err.retryAfter || Number(details.retry_after_s) || null;
+  const template = MESSAGES[err.code];
+  if (template) {
+    const quota = Number(details.limit_bytes) > 0 ? ` (${formatBytes(Number(details.used_bytes) || Number(details.limit_bytes))} of ${formatBytes(Number(details.limit_bytes))} used)` : '';
+    return template.replace('{wait}', formatWait(retry)).replace('{max}', formatBytes(Number(details.max_bytes)))
+      .replace('{quota}', quota);
   }
+  if (err.status === 429) return `Too many attempts. Try again ${formatWait(retry)}.`;
   if (err.status >= 500) return 'The server had a problem. Please try again in a moment.';
   return err.message;
-}
-
-function formatWait(seconds) {
-  if (seconds < 90) return `${seconds} s`;
-  return `${Math.ceil(seconds / 60)} min`;
 }

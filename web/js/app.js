@@ -9,9 +9,11 @@ import { renderLogin } from './views/login.js';
 import { renderSearch } from './views/search.js';
 import { renderLibrary } from './views/library.js';
 import { renderUpload, resetUploads } from './views/upload.js';
+import { resetHome, openLanguagePicker } from './views/home.js';
+import { loadOffline, resetOffline } from './offline.js';
 
 const VIEWS = { search: renderSearch, library: renderLibrary, upload: renderUpload };
-const TITLES = { search: 'Search', library: 'Library', upload: 'Upload' };
+const TITLES = { search: 'Home', library: 'Library', upload: 'Upload' };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const account = document.getElementById('account');
@@ -57,6 +59,8 @@ onSessionChange((loggedIn, reason) => {
   }
   resetLibrary();
   resetUploads();
+  resetHome();
+  resetOffline();
   player().stop();
   if (reason && reason !== 'logout') toast('Your session ended. Please log in again.', 'error');
   show('login', { focus: true });
@@ -65,6 +69,46 @@ onSessionChange((loggedIn, reason) => {
 document.getElementById('logout-btn').addEventListener('click', async () => {
   await logout();
   toast('You are logged out.');
+});
+
+// The header's "More options" menu: Languages, Install. Escape or a click elsewhere closes it.
+const menuBtn = document.getElementById('menu-btn');
+const menuList = document.getElementById('menu-list');
+function setMenu(open, { focus = false } = {}) {
+  menuList.hidden = !open;
+  menuBtn.setAttribute('aria-expanded', String(open));
+  if (open && focus) {
+    const first = menuList.querySelector('button:not([hidden])');
+    if (first) first.focus();
+  }
+}
+menuBtn.addEventListener('click', () => setMenu(menuList.hidden, { focus: true }));
+menuList.addEventListener('keydown', (event) => {
+  const items = [...menuList.querySelectorAll('button:not([hidden])')];
+  const at = items.indexOf(document.activeElement);
+  if (event.key === 'Escape') { setMenu(false); menuBtn.focus(); }
+  else if (event.key === 'ArrowDown') { event.preventDefault(); items[(at + 1) % items.length].focus(); }
+  else if (event.key === 'ArrowUp') { event.preventDefault(); items[(at - 1 + items.length) % items.length].focus(); }
+});
+document.addEventListener('click', (event) => {
+  if (!menuList.hidden && !event.target.closest('.menu')) setMenu(false);
+});
+document.getElementById('languages-btn').addEventListener('click', () => {
+  setMenu(false);
+  openLanguagePicker();
+});
+
+// Space plays or pauses, unless the user is typing or on a control that Space already works.
+const TYPING = 'input, textarea, select, button, a[href], summary, [contenteditable=""], [contenteditable="true"], [role="slider"], [role="menuitem"], [role="radio"]';
+document.addEventListener('keydown', (event) => {
+  if (event.key !== ' ' && event.code !== 'Space') return;
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+  const target = event.target instanceof Element ? event.target : null;
+  if (target && (target.closest(TYPING) || target.isContentEditable)) return;
+  const p = player();
+  if (document.getElementById('player').hidden || document.getElementById('player-toggle').disabled) return;
+  event.preventDefault(); // not a page scroll
+  p.togglePlay();
 });
 
 // Offline banner.
@@ -105,6 +149,7 @@ if ('serviceWorker' in navigator) {
 
 // Boot.
 player();
+loadOffline();
 show(currentView());
 if (hasSession()) {
   loadLibrary();

@@ -4,7 +4,11 @@
 import { api, ApiError, describeError } from './api.js';
 import { formatTime, h, clear, paintCover, stageLabel, toast } from './ui.js';
 import { Waveform, parseWaveform } from './waveform.js';
-import { isSaved, toggleSaved, recordPlay, onLibraryChange, loadLibrary } from './store.js';
+import { isSaved, toggleSaved, recordPlay, onLibraryChange, loadLibrary, pendingUpload } from './store.js';
+import {
+  offlineKey, offlineUrl, isOffline, loadOffline, saveOffline, removeOffline, onOfflineChange,
+  offlineSupported, AUDIO_CACHE,
+} from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,6 +63,26 @@ export function analysisChips(analysis) {
   return chips;
 }
 
+const PROVIDERS = { spotify: 'Spotify', youtube: 'YouTube', youtube_music: 'YouTube Music', apple_music: 'Apple Music', jiosaavn: 'JioSaavn', gaana: 'Gaana' };
+
+/** "Listen on Spotify / YouTube": plain links from a track's external_links (https only). */
+export function externalLinks(track) {
+  const seen = new Set();
+  const links = [];
+  for (const link of (track && track.external_links) || []) {
+    if (!link || typeof link.url !== 'string' || !/^https:\/\//i.test(link.url)) continue;
+    const provider = String(link.provider || '').toLowerCase();
+    const name = PROVIDERS[provider] || (provider ? provider.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) : 'the web');
+    if (seen.has(name)) continue;
+    seen.add(name);
+    links.push(h('a', {
+      class: `ext-link ext-${provider.replace(/[^a-z0-9]/g, '') || 'web'}`, href: link.url, target: '_blank',
+      rel: 'noopener noreferrer', 'aria-label': `Listen on ${name} (opens in a new tab)`,
+    }, `Listen on ${name}`));
+  }
+  return links;
+}
+
 export function renderChips(list, analysis) {
   clear(list);
   for (const [label, value] of analysisChips(analysis)) {
@@ -89,6 +113,21 @@ class Player {
     this.actionRow = h('div', { class: 'row', hidden: true }, this.action);
     this.msg.after(this.actionRow);
     this.action.addEventListener('click', () => this.convert());
+    // A catalog song without audio: upload the user's own copy of it.
+    this.uploadBtn = h('button', { type: 'button', class: 'btn btn-small btn-primary', id: 'player-upload', hidden: true }, 'Upload your copy');
+    this.actionRow.append(this.uploadBtn);
+    this.uploadBtn.addEventListener('click', () => this.uploadCopy());
+    this.links = $('player-links');
+    this.offlineBtn = $('player-offline');
+    this.offlineBtn.addEventListener('click', () => this.toggleOffline());
+    onOfflineChange(() => this.syncOffline());
+    this.expand = $('player-expand');
+    this.expand.addEventListener('click', () => {
+      this.userSized = true; // the user's choice wins over the automatic expand below
+      this.setExpanded(!this.root.classList.contains('is-expanded'));
+    });
+    // Wide screens show everything; a narrow one starts as a mini bar (expand for waveform and stems).
+    this.setExpanded(!window.matchMedia('(max-width: 480px)').matches);
     this.waveform = new Waveform($('waveform'), { onSeek: (t) => this.seek(t) });
 
     this.toggle.addEventListener('click', () => this.togglePlay());
@@ -153,6 +192,11 @@ class Player {
     const token = ++this.loadToken;
     clearTimeout(this.pollTimer);
     this.actionRow.hidden = true;
+    this.uploadBtn.hidden = true;
+    this.action.hidden = false;
+    clear(this.links);
+    this.offlineBtn.hidden = true;
+    this.extra = extra;
     if (this.restore) this.audio.removeEventListener('loadedmetadata', this.restore);
     this.restore = null;
     this.pendingPosition = null;
@@ -178,8 +222,17 @@ class Player {
     this.syncSave();
     this.message('Loading…');
 
+    await loadOffline();
+    if (token !== this.loadToken) return;
+    const key = offlineKey(track, extra);
+    const saved = isOffline(key);
     let media = extractMedia(track, extra);
     let link = instrumentalOf(extra, track);
+    if (saved && navigator.onLine === false) {
+      // Saved on this device and no network: play the copy in Cache Storage.
+      this.start({ ...media, original: await this.offlineSource(key) }, token, { autoplay, stem: 'original' });
+      return;
+    }
     if (!hasMedia(media) && track.id) {
       // A catalog song: its details say whether it has audio (and sign a URL of the original) and
       // link the caller's newest instrumental of it.
@@ -191,6 +244,10 @@ class Player {
         Object.assign(track, { ...detail, title: detail.title || track.title });
       } catch (err) {
         if (token !== this.loadToken) return;
+        if (saved) {
+          this.start({ ...media, original: await this.offlineSource(key) }, token, { autoplay, stem: 'original' });
+          return;
+        }
         // Without details a linked instrumental still plays from its job.
         if (!(err instanceof ApiError && err.routeMissing) && !link.jobId) {
           this.status(describeError(err, 'Track details'));
@@ -199,6 +256,10 @@ class Player {
       }
     }
     this.link = link;
+    this.renderLinks();
+    // A song kept on this device plays from there (no data used), whatever the network says.
+    if (saved && (media.original || !hasMedia(media))) media = { ...media, original: await this.offlineSource(key) };
+    if (token !== this.loadToken) return;
     if (link.jobId && !media.instrumental && !media.vocals) {
       // The user's instrumental of a catalog song: its stems come from the job's (owner-only)
       // status. Until it is ready, or when it failed, the original plays.
@@ -261,6 +322,85 @@ class Player {
     this.actionRow.hidden = false;
   }
 
+  /** For a catalog song without audio: a button to the upload flow, for this song. */
+  offerUpload() {
+    if (!this.track || !this.track.id) return;
+    this.action.hidden = true;
+    this.uploadBtn.hidden = false;
+    this.uploadBtn.setAttribute('aria-label', `Upload your copy of ${this.track.title || 'this song'}`);
+    this.actionRow.hidden = false;
+  }
+
+  uploadCopy() {
+    if (!this.track) return;
+    const { id, title, title_latin: latin, artists } = this.track;
+    pendingUpload.track = { id, title, title_latin: latin, artists };
+    if (location.hash === '#/upload') window.dispatchEvent(new Event('hashchange'));
+    else location.hash = '#/upload';
+  }
+
+  /** Where the saved copy plays from: the service worker's URL (Range-capable), or a blob without it. */
+  async offlineSource(key) {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) return offlineUrl(key);
+    try {
+      const response = await (await caches.open(AUDIO_CACHE)).match(offlineUrl(key));
+      if (response) {
+        if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
+        this.blobUrl = URL.createObjectURL(await response.blob());
+        return this.blobUrl;
+      }
+    } catch { /* fall through */ }
+    return offlineUrl(key);
+  }
+
+  renderLinks() {
+    clear(this.links);
+    const links = externalLinks(this.track);
+    this.links.hidden = !links.length;
+    this.links.append(...links);
+  }
+
+  syncOffline() {
+    const key = offlineKey(this.track, this.extra);
+    const playable = Boolean(this.media && this.media[this.stem]);
+    this.offlineBtn.hidden = !key || !playable || !offlineSupported();
+    if (this.offlineBtn.hidden) return;
+    const saved = isOffline(key);
+    this.offlineBtn.setAttribute('aria-pressed', String(saved));
+    this.offlineBtn.textContent = saved ? 'Offline ✓' : 'Save offline';
+    this.offlineBtn.setAttribute('aria-label', saved ? 'Saved for offline: remove from this device' : 'Save for offline');
+  }
+
+  async toggleOffline() {
+    const key = offlineKey(this.track, this.extra);
+    if (!key || !this.media) return;
+    const btn = this.offlineBtn;
+    btn.disabled = true;
+    try {
+      if (isOffline(key)) {
+        await removeOffline(key);
+        toast('Removed from this device');
+      } else {
+        btn.textContent = 'Saving…';
+        const url = this.media.original || this.media[this.stem];
+        await saveOffline(key, url, this.track);
+        toast(`“${this.track.title || 'This song'}” is saved for offline`);
+      }
+    } catch (err) {
+      toast(err instanceof ApiError ? describeError(err, 'Saving offline')
+        : (err && err.name === 'QuotaExceededError' ? 'There is no room left on this device.' : 'This song could not be saved for offline.'), 'error');
+    } finally {
+      btn.disabled = false;
+      this.syncOffline();
+    }
+  }
+
+  setExpanded(expanded) {
+    this.root.classList.toggle('is-expanded', expanded);
+    this.expand.setAttribute('aria-expanded', String(expanded));
+    this.expand.setAttribute('aria-label', expanded ? 'Collapse player' : 'Expand player');
+  }
+
   async convert() {
     const { track } = this;
     if (!track || !track.id) return;
@@ -296,6 +436,7 @@ class Player {
         if (canConvert) this.offerConvert();
       } else {
         this.status('No audio for this song yet. Upload your copy to get the music and an instrumental.');
+        this.offerUpload();
       }
       this.tick();
       return;
@@ -304,6 +445,7 @@ class Player {
     this.showStems();
     this.audio.src = media[this.stem];
     this.toggle.disabled = false;
+    this.syncOffline();
     if (canConvert && !media.instrumental && !media.vocals) {
       this.status('No instrumental of this song yet.');
       this.offerConvert();
@@ -319,6 +461,9 @@ class Player {
   showStems() {
     const { media } = this;
     this.stems.hidden = !(media.instrumental || media.vocals);
+    // The original/instrumental/vocals switch is what a karaoke song is for: a mini bar opens for it
+    // (unless the user has chosen the player's size).
+    if (!this.stems.hidden && !this.userSized) this.setExpanded(true);
     for (const input of this.stems.querySelectorAll('input')) {
       input.disabled = !media[input.value];
       input.closest('label').hidden = !media[input.value];

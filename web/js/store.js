@@ -5,6 +5,9 @@ import { api, ApiError } from './api.js';
 const PAGE = 100;
 const MAX_PAGES = 10;
 
+/** The catalog song the next upload is a copy of ({id, title, ...}); set by the player's "Upload your copy". */
+export const pendingUpload = { track: null };
+
 export const library = {
   items: [],
   ids: new Set(),

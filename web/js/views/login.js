@@ -49,9 +49,11 @@ export function renderLogin(root) {
   const verifyBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Verify and log in');
   const resendBtn = h('button', { type: 'button', class: 'btn btn-ghost', disabled: true }, 'Resend code');
   const changeBtn = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Change number');
+  // After the last wrong code (or an expired one): a fresh code, from the same number.
+  const newCodeBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'new-code-btn', hidden: true }, 'Request a new code');
   const codeForm = h('form', { class: 'card form', novalidate: true, id: 'otp-form', hidden: true },
     h('div', { class: 'field' }, h('label', { for: 'otp' }, 'Code'), code, sentTo),
-    verifyBtn,
+    verifyBtn, newCodeBtn,
     h('div', { class: 'row' }, resendBtn, changeBtn));
 
   root.append(h('section', { class: 'view view-login', 'aria-labelledby': 'login-title' },
@@ -64,6 +66,8 @@ export function renderLogin(root) {
     const left = Math.max(0, Math.ceil(countdown - Date.now() / 1000));
     resendBtn.disabled = left > 0;
     resendBtn.textContent = left > 0 ? `Resend code in ${left} s` : 'Resend code';
+    newCodeBtn.disabled = left > 0;
+    newCodeBtn.textContent = left > 0 ? `Request a new code in ${left} s` : 'Request a new code';
     if (left <= 0) clearInterval(timer);
   };
 
@@ -88,9 +92,14 @@ export function renderLogin(root) {
       challenge = await requestOtp(number, country.value);
       phoneForm.hidden = true;
       codeForm.hidden = false;
-      sentTo.textContent = `Enter the ${challenge.code_length || 6}-digit code sent to ${country.value} ${number}.`;
+      // The server's hint is the number it will text (normalised: a leading 0 dropped), masked.
+      const to = challenge.phone_hint || `${country.value} ${number}`;
+      sentTo.textContent = `Enter the ${challenge.code_length || 6}-digit code sent to ${to}.`;
       code.maxLength = challenge.code_length || 6;
       code.value = '';
+      code.disabled = false;
+      verifyBtn.hidden = false;
+      newCodeBtn.hidden = true;
       code.focus();
       countdown = challenge.resend_at || Date.now() / 1000 + 30;
       clearInterval(timer);
@@ -123,9 +132,25 @@ export function renderLogin(root) {
       // app.js reacts to the session change and shows the app.
     } catch (err) {
       let text = describeError(err, 'Log in');
-      if (err instanceof ApiError && err.details && Number.isFinite(err.details.attempts_remaining)) {
-        text += ` ${err.details.attempts_remaining} attempt(s) left.`;
+      const left = err instanceof ApiError && err.details ? Number(err.details.attempts_remaining) : NaN;
+      // This code can no longer work: no attempts left, expired, used, or its challenge is gone.
+      const spent = err instanceof ApiError && (left === 0
+        || ['otp_attempts_exceeded', 'otp_expired', 'otp_already_used', 'otp_challenge_not_found'].includes(err.code));
+      if (spent) {
+        text = left === 0 || err.code === 'otp_attempts_exceeded'
+          ? 'That code is not right, and there are no attempts left. Request a new code.'
+          : text;
+        setError(text);
+        code.value = '';
+        code.disabled = true;
+        verifyBtn.hidden = true;
+        newCodeBtn.hidden = false;
+        tickResend();
+        newCodeBtn.focus();
+        busy(verifyBtn, false, 'Verify and log in');
+        return;
       }
+      if (Number.isFinite(left) && left > 0) text += ` ${left} ${left === 1 ? 'attempt' : 'attempts'} left.`;
       setError(text);
       code.select();
       code.focus();
@@ -150,6 +175,7 @@ export function renderLogin(root) {
     if (code.value.length === 6 && !verifyBtn.disabled) verify();
   });
   resendBtn.addEventListener('click', () => { phoneForm.hidden = false; codeForm.hidden = true; send(); });
+  newCodeBtn.addEventListener('click', () => { phoneForm.hidden = false; codeForm.hidden = true; send(); });
   changeBtn.addEventListener('click', () => {
     clearInterval(timer);
     codeForm.hidden = true;

@@ -5,6 +5,8 @@ import { api, describeError, ApiError } from '../api.js';
 import { h, clear, cover, debounce, formatTime, languageName, LANGUAGES, toast } from '../ui.js';
 import { isSaved, toggleSaved, onLibraryChange } from '../store.js';
 import { player } from '../player.js';
+import { isOffline, onOfflineChange } from '../offline.js';
+import { renderHome, renderOfflineSection, showLanguagePicker } from './home.js';
 
 const PAGE = 20;
 let lastQuery = '';
@@ -49,8 +51,17 @@ export function trackRow(track, { extra = null, meta = [], play = {} } = {}) {
     h('div', { class: 'track-text' },
       h('p', { class: 'track-title', dir: 'auto', lang: track.language || undefined }, title),
       latin ? h('p', { class: 'track-latin', dir: 'auto' }, latin) : null,
-      h('p', { class: 'track-meta' }, details.join(' · '))),
+      h('p', { class: 'track-meta' }, details.join(' · ')),
+      h('span', { class: 'badge badge-offline', hidden: !isOffline(id) }, 'Saved offline')),
     h('div', { class: 'track-actions' }, playBtn, id ? saveBtn : null));
+}
+
+/** Keep the "Saved offline" badges in step with what is on this device. */
+export function syncOfflineBadges(root) {
+  for (const row of root.querySelectorAll('.track[data-track-id]')) {
+    const badge = row.querySelector('.badge-offline');
+    if (badge) badge.hidden = !isOffline(row.dataset.trackId);
+  }
 }
 
 /** Keep Save buttons in step with the library. */
@@ -82,9 +93,14 @@ export function renderSearch(root) {
     h('div', { class: 'field field-grow' }, h('label', { for: 'q' }, 'Search songs'), input),
     h('div', { class: 'field' }, h('label', { for: 'language' }, 'Language'), language));
 
+  // The home screen (nothing typed): language picker, /music/home sections, songs on this device.
+  const picker = h('section', { class: 'card lang-picker', id: 'lang-picker', 'aria-labelledby': 'lang-title', hidden: true });
+  const home = h('div', { class: 'home', id: 'home', hidden: true });
+  const offlineBox = h('div', { class: 'home', id: 'offline-songs', hidden: true });
+
   root.append(h('section', { class: 'view', 'aria-labelledby': 'search-title' },
-    h('h1', { id: 'search-title', class: 'visually-hidden' }, 'Search'),
-    form, statusLine, heading, list, more));
+    h('h1', { id: 'search-title', class: 'visually-hidden' }, 'Home and search'),
+    form, picker, statusLine, heading, list, more, home, offlineBox));
 
   let controller = null;
   let nextOffset = null;
@@ -106,10 +122,18 @@ export function renderSearch(root) {
       if (append && nextOffset) params.set('offset', String(nextOffset));
       path = `/music/search?${params}`;
       statusLine.textContent = 'Searching…';
+    } else if (!language.value && !append) {
+      if (await showHome(signal)) return;
+      if (signal.aborted) return;
+      params.set('timeframe', 'weekly');
+      path = `/music/trending?${params}`;
     } else {
       params.set('timeframe', 'weekly');
       path = `/music/trending?${params}`;
     }
+    home.hidden = true;
+    offlineBox.hidden = true;
+    if (q) { clear(picker); picker.hidden = true; }
     try {
       const body = await api(path, { signal });
       if (signal.aborted) return;
@@ -136,12 +160,51 @@ export function renderSearch(root) {
     }
   }
 
+  let pickerShown = false;
+  /** The home screen; false when the server has no /music/home yet (trending shows instead). */
+  async function showHome(signal) {
+    renderOfflineSection(offlineBox).catch(() => {});
+    let body = null;
+    let failure = null;
+    try {
+      body = await renderHome(home, { signal });
+    } catch (err) {
+      if (err && err.name === 'AbortError') return true;
+      failure = err;
+    }
+    if (signal.aborted) return true;
+    if (!pickerShown) {
+      pickerShown = true;
+      showLanguagePicker(picker, body && body.languages, () => { pickerShown = true; run(); }).catch(() => {});
+    }
+    if (!body) {
+      home.hidden = true;
+      if (failure instanceof ApiError && failure.routeMissing) return false;
+      if (failure instanceof ApiError && failure.offline) {
+        clear(list); heading.textContent = ''; more.hidden = true;
+        statusLine.textContent = 'You are offline. Songs saved on this device still play.';
+        return true;
+      }
+      statusLine.textContent = describeError(failure, 'The home screen');
+      return false;
+    }
+    clear(list);
+    heading.textContent = '';
+    more.hidden = true;
+    statusLine.textContent = home.hidden ? 'Type to search songs in any language or script.' : '';
+    return true;
+  }
+
   const later = debounce(() => run(), 250);
   input.addEventListener('input', later);
   language.addEventListener('change', () => { later.cancel(); run(); });
   form.addEventListener('submit', (event) => { event.preventDefault(); later.cancel(); run(); });
   more.addEventListener('click', () => run({ append: true }));
   const off = onLibraryChange(() => syncSaveButtons(list));
+  const offOffline = onOfflineChange(() => {
+    syncOfflineBadges(list);
+    if (!input.value.trim()) renderOfflineSection(offlineBox).catch(() => {});
+  });
   run();
-  return () => { later.cancel(); if (controller) controller.abort(); off(); };
+  return () => { later.cancel(); if (controller) controller.abort(); off(); offOffline(); };
 }

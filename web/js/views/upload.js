@@ -4,7 +4,7 @@
 import { api, describeError, ApiError } from '../api.js';
 import { h, clear, toast, formatTime, stageLabel } from '../ui.js';
 import { player, renderChips } from '../player.js';
-import { loadLibrary } from '../store.js';
+import { loadLibrary, pendingUpload } from '../store.js';
 
 export { stageLabel }; // it lives in ui.js, shared with the player
 
@@ -57,17 +57,31 @@ function sendFile(upload, file, onProgress) {
   });
 }
 
-export async function startUpload(file) {
+/**
+ * Ask for an upload form. With `trackId` the upload is the user's copy of that catalog song; a server
+ * that does not know `track_id` yet answers 422 (its body is strict), and the upload goes on without it.
+ */
+async function createUpload(file, trackId) {
+  const body = { filename: file.name, content_type: contentTypeOf(file), size_bytes: file.size };
+  if (trackId) {
+    try {
+      return await api('/audio/uploads', { method: 'POST', body: { ...body, track_id: trackId } });
+    } catch (err) {
+      // Only a body the server does not accept (it has no track_id field yet) is retried without it.
+      if (!(err instanceof ApiError && err.status === 422 && err.code === 'validation_error')) throw err;
+    }
+  }
+  return api('/audio/uploads', { method: 'POST', body });
+}
+
+export async function startUpload(file, track = null) {
   clearTimeout(pollTimer);
-  Object.assign(state, { phase: 'preparing', file, job: null, uploadPct: 0, error: null });
+  Object.assign(state, { phase: 'preparing', file, job: null, uploadPct: 0, error: null, track });
   notify();
   try {
-    const created = await api('/audio/uploads', {
-      method: 'POST',
-      body: { filename: file.name, content_type: contentTypeOf(file), size_bytes: file.size },
-    });
+    const created = await createUpload(file, track && track.id);
     if (created.max_bytes && file.size > created.max_bytes) {
-      throw new Error(`This file is too large: the limit is ${Math.floor(created.max_bytes / 1048576)} MB.`);
+      throw new Error(`This file is too large: files up to ${Math.floor(created.max_bytes / 1048576)} MB are accepted.`);
     }
     state.job = { job_id: created.job_id, status: created.status || 'awaiting_upload', progress: 0 };
     state.phase = 'uploading';
@@ -122,6 +136,7 @@ function poll(jobId, attempt) {
 }
 
 function jobTrack(job, fallbackName) {
+  if (!job.track && state.track && state.job && state.job.job_id === job.job_id) job = { ...job, track: state.track, track_id: state.track.id };
   const name = job.filename || job.title || (job.track && job.track.title) || fallbackName || 'Your upload';
   return {
     ...(job.track || {}),
@@ -162,9 +177,21 @@ export function renderUpload(root) {
   const jobsSection = h('section', { class: 'sub', 'aria-labelledby': 'jobs-title' },
     h('h2', { id: 'jobs-title', class: 'list-title' }, 'Your uploads'), jobsStatus, jobsList);
 
+  // "Upload your copy" from the player: this upload is the user's copy of a catalog song.
+  const forTrack = pendingUpload.track;
+  const copyOf = h('div', { class: 'copy-of', id: 'upload-for', hidden: !forTrack });
+  if (forTrack) {
+    const name = [forTrack.title, (forTrack.artists || []).join(', ')].filter(Boolean).join(' — ');
+    const cancel = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'Not this song');
+    cancel.addEventListener('click', () => { pendingUpload.track = null; copyOf.hidden = true; });
+    copyOf.append(h('p', {}, 'Your copy of ', h('strong', { dir: 'auto' }, name)), cancel);
+  }
+  form.prepend(copyOf);
+
   root.append(h('section', { class: 'view', 'aria-labelledby': 'upload-title' },
-    h('h1', { id: 'upload-title' }, 'Make an instrumental'),
+    h('h1', { id: 'upload-title' }, forTrack ? 'Upload your copy' : 'Make an instrumental'),
     form, progressCard, jobsSection));
+  if (forTrack) fileInput.focus();
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -175,7 +202,10 @@ export function renderUpload(root) {
       fileInput.focus();
       return;
     }
-    startUpload(file);
+    const track = pendingUpload.track;
+    pendingUpload.track = null;
+    copyOf.hidden = true;
+    startUpload(file, track);
   });
 
   const draw = () => {
@@ -259,5 +289,6 @@ export function renderUpload(root) {
 
 export function resetUploads() {
   clearTimeout(pollTimer);
-  Object.assign(state, { phase: 'idle', file: null, job: null, uploadPct: 0, error: null });
+  Object.assign(state, { phase: 'idle', file: null, job: null, uploadPct: 0, error: null, track: null });
+  pendingUpload.track = null;
 }
