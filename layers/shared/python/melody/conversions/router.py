@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Query, Response, status
 
 from melody.api.deps import AppServices, CurrentUser
+from melody.api.error_codes import error_code
 from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_responses, unavailable
 from melody.conversions.schemas import (
     ConvertTrackRequest,
@@ -135,8 +136,12 @@ def download_stem(
     user_id: CurrentUser,
     services: AppServices,
     fmt: Annotated[
-        Literal["m4a", "wav"],
-        Query(alias="format", description="`m4a` (AAC, as the stems are stored); `wav` is not offered (422)"),
+        Literal["m4a"],
+        Query(
+            alias="format",
+            description="`m4a` (AAC, as the stems are stored); any other format is not offered (422 `format_unavailable`)",
+            json_schema_extra=error_code("format_unavailable"),
+        ),
     ] = "m4a",
 ) -> DownloadOut:
     """A link that downloads one stem (or the original upload) named after the song's title."""
