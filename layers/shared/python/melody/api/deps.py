@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from melody.auth.verify import AccessClaims
+from melody.auth.claims import AccessClaims
 from melody.core.errors import Forbidden, Unauthorized
 from melody.core.services import Services
 

@@ -6,22 +6,14 @@ no signing-key code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jwt
 
+from melody.auth.claims import AccessClaims
 from melody.core.errors import Unauthorized
 
 __all__ = ["AccessClaims", "AccessTokenVerifier", "VerificationKey", "VerificationKeys"]
-
-
-@dataclass(frozen=True)
-class AccessClaims:
-    user_id: str
-    token_id: str
-    expires_at: int
-    roles: tuple[str, ...] = ()
 
 
 class VerificationKey(Protocol):
