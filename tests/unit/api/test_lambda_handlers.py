@@ -54,7 +54,7 @@ def test_users_function_refuses_a_missing_token(lambda_env):
 
 # What each API function must not load at import (cold start): audio code anywhere; the X-Ray SDK
 # while tracing is off; OTP, phone-number and signing-key code outside the auth function.
-HEAVY = ("numpy", "scipy", "melody_audio", "aws_xray_sdk", "melody.conversions.steps")
+HEAVY = ("numpy", "scipy", "melody_audio", "aws_xray_sdk", "melody.conversions.steps", "jwt")  # jwt: on first verify
 SIGNING = ("phonenumbers", "melody.auth.keys", "melody.auth.otp", "melody.auth.tokens", "melody.auth.phone")
 
 
