@@ -122,12 +122,25 @@ async function doRefresh() {
   const token = readRefresh();
   if (!token) throw new ApiError(401, 'not_logged_in', 'Please log in.');
   const generation = sessionGeneration;
-  const response = await rawFetch(`${API_BASE}/auth/refresh-token`, {
+  const send = () => rawFetch(`${API_BASE}/auth/refresh-token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify({ refresh_token: token }),
     cache: 'no-store',
   });
+  let response;
+  try {
+    response = await send();
+  } catch (err) {
+    // The request may have reached the server, which rotated the token, while its answer was lost.
+    // Within a short grace window the server answers one replay of the same token with the same
+    // successor pair, so ask once more with the same token (never a third time: a second replay
+    // revokes the session). Not when offline, nor when another tab has rotated the token meanwhile.
+    if (!(err instanceof ApiError && err.offline) || navigator.onLine === false) throw err;
+    await new Promise((resolve) => { setTimeout(resolve, 300); });
+    if (generation !== sessionGeneration || readRefresh() !== token) throw err;
+    response = await send();
+  }
   if (!response.ok) {
     const err = await parseError(response);
     if (response.status === 401 || response.status === 400 || response.status === 422) {

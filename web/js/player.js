@@ -144,9 +144,11 @@ class Player {
     a.addEventListener('ended', () => this.syncButton());
     a.addEventListener('playing', () => {
       this.message(this.note);
-      if (!this.countedPlay && this.track && this.track.id) {
+      // An upload's play counts on its own library entry (`play_id`, its job id).
+      const playId = this.track && (this.track.play_id || this.track.id);
+      if (!this.countedPlay && playId) {
         this.countedPlay = true;
-        recordPlay(this.track.id);
+        recordPlay(playId);
       }
     });
     a.addEventListener('error', () => {

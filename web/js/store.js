@@ -44,7 +44,23 @@ export function loadLibrary() {
   return inFlight;
 }
 
+// Saves and removals made while a fetch is in flight: its (older) answer must not undo them.
+let edits = [];
+
+function applyEdits(items, since) {
+  let result = items;
+  for (const edit of edits.slice(since)) {
+    if (edit.add) {
+      if (!result.some((item) => item.track_id === edit.add.track_id)) result = [edit.add, ...result];
+    } else {
+      result = result.filter((item) => item.track_id !== edit.remove);
+    }
+  }
+  return result;
+}
+
 async function fetchLibrary() {
+  const since = edits.length;
   try {
     const items = [];
     let cursor = null;
@@ -56,7 +72,7 @@ async function fetchLibrary() {
       cursor = body.next_cursor;
       if (!cursor) break;
     }
-    library.items = items;
+    library.items = applyEdits(items, since);
     library.loaded = true;
     library.error = null;
     library.fromCache = navigator.onLine === false;
@@ -64,6 +80,7 @@ async function fetchLibrary() {
     library.error = err;
     library.loaded = library.items.length > 0;
   }
+  edits = []; // one fetch at a time (loadLibrary): the edits made during it are applied
   changed();
   return library;
 }
@@ -75,17 +92,18 @@ export function isSaved(trackId) {
 export async function addToLibrary(track) {
   const id = track.id || track.track_id;
   await api(`/library/${encodeURIComponent(id)}`, { method: 'PUT' });
-  if (!library.ids.has(id)) {
-    library.items.unshift({
-      track_id: id,
-      track,
-      added_at: Math.floor(Date.now() / 1000),
-      play_count: 0,
-      last_played_at: null,
-      instrumental_status: track.instrumental_status || 'none',
-      instrumental_job_id: track.instrumental_job_id || null,
-    });
-  }
+  const entry = {
+    track_id: id,
+    kind: 'track',
+    track,
+    added_at: Math.floor(Date.now() / 1000),
+    play_count: 0,
+    last_played_at: null,
+    instrumental_status: track.instrumental_status || 'none',
+    instrumental_job_id: track.instrumental_job_id || null,
+  };
+  if (inFlight) edits.push({ add: entry });
+  if (!library.ids.has(id)) library.items.unshift(entry);
   changed();
 }
 
@@ -95,6 +113,7 @@ export async function removeFromLibrary(trackId) {
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 404 && !err.routeMissing)) throw err;
   }
+  if (inFlight) edits.push({ remove: trackId });
   library.items = library.items.filter((item) => item.track_id !== trackId);
   changed();
 }
@@ -108,6 +127,27 @@ export async function toggleSaved(track) {
   }
   await addToLibrary(track);
   return true;
+}
+
+/** Retitle one of the user's uploads (PATCH /library/uploads/{job_id}); the library shows the answer. */
+export async function renameUpload(jobId, title) {
+  const updated = await api(`/library/uploads/${encodeURIComponent(jobId)}`, { method: 'PATCH', body: { title } });
+  const index = library.items.findIndex((entry) => entry.track_id === jobId);
+  if (index >= 0) {
+    const item = library.items[index];
+    library.items[index] = updated && updated.track_id
+      ? updated
+      : { ...item, upload: { ...(item.upload || {}), title } };
+  }
+  changed();
+  return updated;
+}
+
+/** Drop a deleted upload from the library shown. */
+export function forgetUpload(jobId) {
+  if (inFlight) edits.push({ remove: jobId });
+  library.items = library.items.filter((item) => item.track_id !== jobId);
+  changed();
 }
 
 export async function recordPlay(trackId) {

@@ -135,3 +135,35 @@ def test_analysis_dict_carries_meter_tuning_and_runner_up():
     import json
 
     json.dumps(d)
+
+
+def _pulse_env(onsets: list[tuple[float, float]], bar_pulses: int, bpm: float = 120.0, seconds: float = 16.0):
+    """An onset envelope with impulses at (pulse position, amplitude) in every bar of ``bar_pulses``."""
+    period = 60.0 * tempomod.FPS / bpm
+    n = int(tempomod.FPS * seconds)
+    env = np.zeros(n)
+    bar = bar_pulses * period
+    k = 0
+    while (k + 1) * bar < n:
+        for pos, amp in onsets:
+            env[int(round(k * bar + pos * period))] += amp
+        k += 1
+    return env + 0.01 * np.random.default_rng(0).random(n)
+
+
+def test_compound_check_needs_a_compound_bar():
+    # 4/4 with a 3+3+2 figure: the 1.5-pulse lag is strong, but the bar repeats every 4 pulses
+    # (GTZAN pop-00005 / pop-00009 were read at 2/3 tempo before the bar guard)
+    four = _pulse_env([(0, 1.0), (1.5, 0.8), (3.0, 0.6)], 4)
+    assert tempomod._compound_check(four, 120.0) == 120.0
+    # 6/8 counted in eighth-note pairs: dotted beats every 1.5 pulses, bar every 3
+    six = _pulse_env([(0, 1.0), (1.5, 0.8)], 3)
+    assert tempomod._compound_check(six, 120.0) == pytest.approx(80.0)
+
+
+def test_beat_tracker_defaults_to_the_fitted_tightness():
+    env = _pulse_env([(0, 1.0), (1, 1.0), (2, 1.0), (3, 1.0)], 4)
+    a = tempomod.track_beats(env, 120.0)
+    b = tempomod.track_beats(env, 120.0, tempomod.BEAT_TIGHTNESS)
+    assert np.array_equal(a, b)
+    assert np.allclose(np.diff(a) / tempomod.FPS, 0.5, atol=0.02)

@@ -57,7 +57,7 @@ class LinkRequest(BaseModel):
 class DownloadOut(BaseModel):
     url: str = Field(description="A presigned GET answering `Content-Disposition: attachment` with `filename`.")
     filename: str
-    format: str
+    format: str = Field(description="`m4a` for a stem; for `original`, the uploaded file's own extension.")
     expires_in: int
 
 

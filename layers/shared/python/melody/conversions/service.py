@@ -354,6 +354,7 @@ class JobService:
             bucket, key = source_location(job)
             extension = key.rsplit(".", 1)[-1].lower() if "." in key.rsplit("/", 1)[-1] else "audio"
             filename = f"{base}.{extension}"
+            fmt = extension  # the upload as it came, in its own format
         else:
             bucket = self._media_bucket
             key = result.instrumental_key if stem == "instrumental" else result.vocals_key
