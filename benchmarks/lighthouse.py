@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +122,7 @@ def installability(base: str) -> dict:
     if sync_playwright is not None:
         try:
             # a persistent profile: Chromium never offers to install from an incognito context
-            with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="melody-profile-") as profile:
+            with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="melody-profile-", ignore_cleanup_errors=True) as profile:
                 context = pw.chromium.launch_persistent_context(
                     profile,
                     executable_path=os.environ.get("CHROME_PATH", "/usr/bin/chromium"),
@@ -130,7 +131,12 @@ def installability(base: str) -> dict:
                 )
                 page = context.new_page()
                 page.goto(base + "/")
-                page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30_000)
+                # Polled from outside the page: the PWA's CSP forbids wait_for_function's in-page eval.
+                deadline = time.monotonic() + 30
+                while not page.evaluate("navigator.serviceWorker && navigator.serviceWorker.controller !== null"):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("no service worker took control within 30 s")
+                    page.wait_for_timeout(100)
                 cdp = context.new_cdp_session(page)
                 errors = cdp.send("Page.getInstallabilityErrors").get("installabilityErrors", [])
                 manifest = cdp.send("Page.getAppManifest")
