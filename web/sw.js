@@ -8,7 +8,7 @@
 //   network. The page deletes that cache at logout.
 // - Everything else (other API calls, streamed audio and waveform media) goes to the network.
 
-const VERSION = 'v5';
+const VERSION = 'v6';
 const SHELL_CACHE = `melody-shell-${VERSION}`;
 const API_CACHE = 'melody-api';
 const AUDIO_CACHE = 'melody-audio';

@@ -43,18 +43,23 @@ export function instrumentalOf(...sources) {
   return { status: (known && known.instrumental_status) || 'none', jobId: null };
 }
 
+function percent(probability) {
+  return Number.isFinite(probability) ? ` (${Math.round(probability * 100)}%)` : '';
+}
+
 function describeKey(key) {
   if (!key || !key.tonic) return null;
   const mode = key.mode ? ` ${key.mode}` : '';
   const camelot = key.camelot ? ` · ${key.camelot}` : '';
-  return `${key.tonic}${mode}${camelot}`;
+  return `${key.tonic}${mode}${camelot}${percent(key.confidence)}`;
 }
 
 export function analysisChips(analysis) {
   if (!analysis) return [];
   const chips = [];
-  const bpm = analysis.tempo && analysis.tempo.bpm;
-  if (Number.isFinite(bpm)) chips.push(['Tempo', `${Math.round(bpm)} BPM`]);
+  const tempo = analysis.tempo || {};
+  if (Number.isFinite(tempo.bpm)) chips.push(['Tempo', `${Math.round(tempo.bpm)} BPM`]);
+  if (tempo.time_signature) chips.push(['Time', tempo.time_signature]);
   const key = describeKey(analysis.key);
   if (key) chips.push(['Key', key]);
   const lufs = analysis.loudness && analysis.loudness.integrated_lufs;

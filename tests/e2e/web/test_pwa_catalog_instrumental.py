@@ -176,7 +176,11 @@ def test_convert_a_catalog_song_then_play_its_instrumental_from_the_library(new_
     t0 = _current_time(page)
     wait_for_js(page, f"document.getElementById('audio').currentTime > {t0 + 0.5}", timeout=15_000)
     assert "instrumental" in page.evaluate("document.getElementById('audio').currentSrc")
-    assert "BPM" in page.locator("#analysis").inner_text()
+    analysis = page.locator("#analysis").inner_text()
+    assert "BPM" in analysis
+    # The meter and the key's confidence (issue 10's fields) are shown too.
+    assert re.search(r"\b(4/4|3/4|6/8|12/8)\b", analysis), analysis
+    assert re.search(r"\(\d{1,3}%\)", analysis), analysis
     for selector in ("#player-toggle", "#stems", "#player-duration"):
         box = page.locator(selector).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"], (selector, box)

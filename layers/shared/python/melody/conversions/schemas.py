@@ -74,12 +74,67 @@ class PresignedPost(BaseModel):
     expires_in: int
 
 
+class RunnerUpKeyOut(BaseModel):
+    tonic: str
+    mode: str
+    camelot: str | None = None
+    open_key: str | None = None
+    probability: float | None = None
+
+
+class TempoOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bpm: float | None = None
+    confidence: float | None = Field(default=None, description="Calibrated probability that `bpm` is within 4 %.")
+    beats: list[float] = Field(default_factory=list, description="Beat times in seconds.")
+    downbeats: list[float] = Field(default_factory=list, description="The beats that start a bar (seconds).")
+    time_signature: str | None = Field(default=None, examples=["4/4", "3/4", "6/8"])
+    beats_per_bar: int | None = Field(default=None, description="Counted beats, so 6/8 gives 2 (dotted quarters).")
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    tonic: str | None = None
+    mode: str | None = None
+    confidence: float | None = Field(default=None, description="Calibrated probability that the key is exactly right.")
+    camelot: str | None = None
+    open_key: str | None = None
+    tuning_hz: float | None = Field(default=None, description="The recording's A4 reference, estimated (440 = standard).")
+    tuning_cents: float | None = Field(default=None, description="Its offset from A440 in cents.")
+    runner_up: RunnerUpKeyOut | None = None
+
+
+class LoudnessOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    integrated_lufs: float | None = None
+    range_lu: float | None = None
+    true_peak_dbtp: float | None = None
+
+
+class AnalysisOut(BaseModel):
+    """The musical analysis; results made before a field existed simply lack it (null or empty)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    duration_s: float | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    tempo: TempoOut | None = None
+    key: KeyOut | None = None
+    loudness: LoudnessOut | None = None
+    energy: float | None = None
+    engine: dict[str, str] | None = None
+
+
 class Results(BaseModel):
     instrumental_url: str
     vocals_url: str
     waveform_url: str
     original_url: str
-    analysis: dict[str, Any]
+    analysis: AnalysisOut
     engine: dict[str, str]
 
 
