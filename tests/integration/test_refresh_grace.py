@@ -54,6 +54,23 @@ def refresh(client, token: str):
     return client.post(REFRESH, json={"refresh_token": token})
 
 
+def race_two_refreshes(client, token: str) -> list:
+    """Two refreshes with ``token`` released at the same moment; their responses."""
+    start = threading.Barrier(2, timeout=10)
+    responses: list = [None, None]
+
+    def race(i: int) -> None:
+        start.wait()
+        responses[i] = refresh(client, token)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return responses
+
+
 def assert_refused(client, *tokens: str) -> None:
     for token in tokens:
         response = refresh(client, token)
@@ -112,18 +129,7 @@ def test_two_racing_refreshes_share_one_successor_and_revoke_nothing(client, log
         return record
 
     monkeypatch.setattr(DynamoRefreshTokenStore, "get", get)
-    start = threading.Barrier(2, timeout=10)
-    responses: list = [None, None]
-
-    def race(i: int) -> None:
-        start.wait()
-        responses[i] = refresh(client, first)
-
-    threads = [threading.Thread(target=race, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    responses = race_two_refreshes(client, first)
     monkeypatch.undo()
     assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
     a, b = (r.json() for r in responses)
@@ -137,18 +143,7 @@ def test_two_racing_refreshes_share_one_successor_and_revoke_nothing(client, log
 def test_two_refreshes_in_parallel_without_forcing_the_race(client, login):
     # However the two interleave, both get the same pair and the session survives.
     _, first, _ = login()
-    start = threading.Barrier(2, timeout=10)
-    responses: list = [None, None]
-
-    def race(i: int) -> None:
-        start.wait()
-        responses[i] = refresh(client, first)
-
-    threads = [threading.Thread(target=race, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    responses = race_two_refreshes(client, first)
     assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
     assert responses[0].json()["refresh_token"] == responses[1].json()["refresh_token"]
     assert refresh(client, responses[0].json()["refresh_token"]).status_code == 200
