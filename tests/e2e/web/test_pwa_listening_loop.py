@@ -219,6 +219,9 @@ def test_library_upload_rename_download_link_and_delete(new_page, melody_server,
     field = row.get_by_label("New title")
     field.wait_for()
     field.fill("My morning take")
+    # A library refresh landing mid-edit (the link above starts one) keeps the open field and its text.
+    page.evaluate("async () => { const m = await import('/js/store.js'); await m.loadLibrary(); }")
+    assert field.input_value() == "My morning take"
     with page.expect_response(lambda r: r.url.endswith(f"/api/v1/library/uploads/{job_id}") and r.request.method == "PATCH") as renamed:
         field.press("Enter")
     assert renamed.value.status == 200, renamed.value.text()

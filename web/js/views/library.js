@@ -52,7 +52,7 @@ async function playUpload(item, stem = 'instrumental') {
   player().load(track, job, { stem });
 }
 
-function uploadRow(item) {
+function uploadRow(item, redraw = () => {}) {
   const info = item.upload || { job_id: item.track_id, title: 'Your upload' };
   const jobId = info.job_id || item.track_id;
   const title = info.title || 'Your upload';
@@ -92,6 +92,8 @@ function uploadRow(item) {
       return btn;
     }));
   const panel = h('div', { class: 'upload-panel' });
+  // A row kept through a redraw while it was being edited shows older data: redraw when done.
+  const settle = () => { if (row.dataset.stale) redraw(); };
   const row = h('li', { class: 'track track-upload', dataset: { trackId: item.track_id, jobId } },
     cover(title), text, h('div', { class: 'track-actions' }, play, rename, del), downloads, panel);
 
@@ -128,7 +130,10 @@ function uploadRow(item) {
     const cancel = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'Cancel');
     const msg = h('p', { class: 'form-msg is-error', role: 'alert' });
     const form = h('form', { class: 'rename-form' }, input, save, cancel, msg);
-    const close = () => { form.remove(); titleEl.hidden = false; rename.disabled = false; rename.focus(); };
+    const close = () => {
+      form.remove(); titleEl.hidden = false; rename.disabled = false; rename.focus();
+      settle();
+    };
     cancel.addEventListener('click', close);
     input.addEventListener('keydown', (event) => { if (event.key === 'Escape') close(); });
     form.addEventListener('submit', async (event) => {
@@ -137,12 +142,15 @@ function uploadRow(item) {
       if (!next) { msg.textContent = describeError(new ApiError(422, 'invalid_title', '')); return; }
       if (next === titleEl.textContent) { close(); return; }
       save.disabled = true;
+      form.dataset.saving = '1'; // the redraw that follows a successful rename replaces this row
       try {
         await renameUpload(jobId, next);
         toast(`Renamed to “${next}”`);
       } catch (err) {
+        delete form.dataset.saving;
         save.disabled = false;
         msg.textContent = describeError(err, 'Renaming');
+        if (!form.isConnected) toast(describeError(err, 'Renaming'), 'error');
       }
     });
     titleEl.hidden = true;
@@ -158,7 +166,7 @@ function uploadRow(item) {
     const no = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'Keep');
     panel.append(h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': `Delete ${title}?` },
       h('p', {}, `Delete “${title}” and its stems? This cannot be undone.`), yes, no));
-    no.addEventListener('click', () => { clear(panel); del.focus(); });
+    no.addEventListener('click', () => { clear(panel); del.focus(); settle(); });
     yes.addEventListener('click', async () => {
       yes.disabled = true; no.disabled = true;
       try {
@@ -314,6 +322,13 @@ export function renderLibrary(root) {
     statusLine, recentSection, uploadsSection, savedSection, failedSection));
 
   const draw = () => {
+    // A row the user is editing (rename field open, delete being confirmed) survives a redraw: a
+    // library refresh landing mid-edit must not throw away what they typed. It is redrawn once the
+    // edit ends (see uploadRow's settle).
+    const editing = new Map();
+    uploadsList.querySelectorAll('.track-upload').forEach((row) => {
+      if (row.querySelector('.rename-form:not([data-saving]), .confirm')) editing.set(row.dataset.jobId, row);
+    });
     clear(savedList);
     clear(recentList);
     clear(uploadsList);
@@ -331,7 +346,12 @@ export function renderLibrary(root) {
       : 'Nothing saved yet. Search for a song and press Save.';
     const byAdded = [...items].sort((a, b) => (b.added_at || 0) - (a.added_at || 0));
     const uploads = byAdded.filter((item) => item.kind === 'upload');
-    uploads.forEach((item) => uploadsList.append(uploadRow(item)));
+    uploads.forEach((item) => {
+      const jobId = (item.upload && item.upload.job_id) || item.track_id;
+      const kept = editing.get(jobId);
+      if (kept) kept.dataset.stale = '1';
+      uploadsList.append(kept || uploadRow(item, draw));
+    });
     uploadsSection.hidden = uploads.length === 0;
     const saved = byAdded.filter((item) => item.kind !== 'upload');
     saved.forEach((item) => savedList.append(itemRow(item)));
