@@ -15,7 +15,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(STAMP): $(PY) pyproject.toml
-	$(PIP) install --quiet -e ".[audio,local,infra,dev]"
+	$(PIP) install --quiet -e ".[audio,scores,local,infra,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,26 @@ def sep_dsp(mix):
 
 METHODS = {"mixture": sep_mixture, "mid/side (L-R)": sep_midside, "REPET-SIM (librosa)": sep_repet_sim,
            "dsp (ours)": sep_dsp}
+
+# issue 14: the neural engine, only with the operator's weights (a folder with model.onnx + model.json,
+# or s3:// with MELODY_NEURAL_WEIGHTS_SHA256). With MELODY_NEURAL_DEVICE=cuda the CPU column counts the
+# host's CPU seconds only (the GPU's time is not in it).
+NEURAL_WEIGHTS = os.environ.get("MELODY_NEURAL_WEIGHTS")
+NEURAL_NAME = "neural (operator weights)"
+
+
+def sep_neural(mix):
+    from melody_audio import separate
+    from melody_audio.audio import Audio
+
+    s = separate(Audio(mix, SR), engine="neural", weights=NEURAL_WEIGHTS,
+                 weights_sha256=os.environ.get("MELODY_NEURAL_WEIGHTS_SHA256"),
+                 device=os.environ.get("MELODY_NEURAL_DEVICE", "cpu"))
+    return s.vocals, s.instrumental
+
+
+if NEURAL_WEIGHTS:
+    METHODS[NEURAL_NAME] = sep_neural
 
 
 def _eval_track(args):
@@ -267,6 +288,8 @@ def main(argv=None):
         c = np.median([sep[s][name][2] for s in seeds_sep])
         res[name] = (v, i, c)
         print(f"| {name} | {v:.2f} | {i:.2f} | {c:.2f} |")
+    if not NEURAL_WEIGHTS:
+        print(f"| {NEURAL_NAME} | not configured | not configured | (set MELODY_NEURAL_WEIGHTS) |")
     a1o = np.mean([tempo_acc(r["ours_bpm"], r["bpm"])[0] for r in ana])
     a2o = np.mean([tempo_acc(r["ours_bpm"], r["bpm"])[1] for r in ana])
     a1l = np.mean([tempo_acc(r["lib_bpm"], r["bpm"])[0] for r in ana])

@@ -18,7 +18,7 @@ Tempo 70–160 BPM, all 24 keys, seeded (``make_track(seed)`` is deterministic).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import butter, sosfilt
@@ -45,6 +45,10 @@ class Track:
     tonic: int
     mode: str
     seed: int
+    # the sung notes as written: (onset_s, offset_s, midi), in order (benchmarks/melody.py)
+    vocal_notes: list = field(default_factory=list)
+    # the chord of each bar: (start_s, end_s, root pitch class, "major" | "minor") (benchmarks/melody.py)
+    chords: list = field(default_factory=list)
 
 
 def _pan(x, p):
@@ -113,7 +117,7 @@ def _drums(n, sr, beat, rng, variant):
     return np.stack([L, R])
 
 
-def _voice(n, sr, beat, tonic, steps, rng):
+def _voice(n, sr, beat, tonic, steps, rng, notes_out=None):
     """A sung-like line; returns mono signal."""
     base = rng.choice([57, 60, 64, 67])  # A3..G4 region, female/male-ish
     scale = [base + s + 12 * o for o in (-1, 0, 1) for s in steps]
@@ -136,6 +140,8 @@ def _voice(n, sr, beat, tonic, steps, rng):
             f0[a:b] = scale[idx]
             amp[a:b] = 1.0
             vowel_track.append((a, b, rng.choice(list(VOWELS))))
+            if notes_out is not None:
+                notes_out.append((a / sr, b / sr, int(scale[idx])))
             if rng.random() < 0.5 and a < n:
                 m = min(int(0.04 * sr), n - a)
                 cons[a:a + m] = 1.0
@@ -202,12 +208,15 @@ def make_track(seed: int, duration: float = 20.0, sr: int = SR) -> Track:
     arp = np.zeros(n)
     bass = np.zeros(n)
     n_bars = int(np.ceil(duration / bar))
+    chords: list = []
     for b in range(n_bars):
         degree = prog[b % len(prog)]
         pcs = _chord_pcs(tonic, steps, degree)
         if mode == "minor" and degree == 4 and rng.random() < 0.5:
             pcs[1] += 1  # harmonic-minor dominant (major V)
         a = int(b * bar * sr)
+        third = (pcs[1] - pcs[0]) % 12
+        chords.append((b * bar, (b + 1) * bar, pcs[0] % 12, "major" if third == 4 else "minor"))
         for p in pcs:
             note = _partials(_midi_hz(48 + p), bar, sr, 12, 0.4, rng, attack=0.15, detune=0.002)
             m = min(note.size, n - a)
@@ -231,11 +240,12 @@ def make_track(seed: int, duration: float = 20.0, sr: int = SR) -> Track:
     drums = _drums(n, sr, beat, rng, int(rng.integers(0, 3)))
     inst = (_pan(pad, rng.uniform(-0.7, -0.3)) + _pan(arp, rng.uniform(0.3, 0.7)) + _pan(bass, 0.0)
             + 0.9 * drums)
-    voice = _voice(n, sr, beat, tonic, steps, rng)
+    notes: list = []
+    voice = _voice(n, sr, beat, tonic, steps, rng, notes)
     vox = _pan(voice, rng.uniform(-0.35, 0.35))
     var_db = rng.uniform(-4.0, 2.0)
     vox *= _rms(inst) / _rms(vox) * 10 ** (var_db / 20)
     mix = inst + vox
     g = 0.89 / max(np.abs(mix).max(), 1e-9)
     return Track((mix * g).astype(np.float32), (vox * g).astype(np.float32), (inst * g).astype(np.float32),
-                 sr, bpm, tonic, mode, seed)
+                 sr, bpm, tonic, mode, seed, notes, chords)

@@ -8,7 +8,7 @@
 //   network. The page deletes that cache at logout.
 // - Everything else (other API calls, streamed audio and waveform media) goes to the network.
 
-const VERSION = 'v6';
+const VERSION = 'v7';
 const SHELL_CACHE = `melody-shell-${VERSION}`;
 const API_CACHE = 'melody-api';
 const AUDIO_CACHE = 'melody-audio';
@@ -27,6 +27,18 @@ const SHELL = [
   '/js/views/library.js',
   '/js/views/upload.js',
   '/js/views/home.js',
+  // The other products' views: small, and the tabs must open offline (their data needs the network).
+  '/js/views/discover.js',
+  '/js/views/developer.js',
+  '/js/views/score.js',
+  '/js/views/melody.js',
+  // The sing-along panel: loaded when a song opens, kept for offline practice.
+  '/js/singalong/panel.js',
+  '/js/singalong/guide.js',
+  '/js/singalong/countin.js',
+  '/js/singalong/lyrics.js',
+  '/js/singalong/renditions.js',
+  '/js/singalong/timeline.js',
   '/manifest.webmanifest',
   '/favicon.ico',
   '/icons/icon-192.png',

@@ -61,6 +61,25 @@ def _cmd_catalog_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_discover_crawl(args: argparse.Namespace) -> int:
+    """Crawl the due Discover sources (or one, whatever its schedule) with the crawler's own code."""
+    import json
+
+    from melody.core.services import Services
+    from melody.core.settings import DiscoverSettings
+
+    services = Services(DiscoverSettings(), executor=_catalog_executor())
+    if args.source:
+        report = services.discover.crawl_now(args.source)
+        summary = {"sources": 1, "new_posts": report.new_posts, "updated_posts": report.updated_posts,
+                   "not_modified": int(report.status == "not_modified"), "failed": int(report.status == "failed"),
+                   "error": report.error}  # fmt: skip
+    else:
+        summary = dict(services.discover_crawler.crawl_due(force=args.all).summary())
+    print(json.dumps(summary))
+    return 1 if summary["failed"] and args.source else 0
+
+
 def _cmd_jobs_backfill_index(args: argparse.Namespace) -> int:
     from melody.conversions.dynamodb import backfill_user_track, bind_job_models
     from melody.core.settings import PipelineSettings
@@ -173,8 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     attach_cmd.add_argument("track_id")
     attach_cmd.add_argument("file")
     attach_cmd.add_argument("--content-type", help="default: from the file name")
-    attach_cmd.add_argument("--engine", choices=["dsp", "lalal", "demucs"])
+    attach_cmd.add_argument("--engine", choices=["dsp", "lalal", "neural", "demucs"])
     attach_cmd.set_defaults(func=_cmd_catalog_attach_audio)
+
+    discover = sub.add_parser("discover", help="Discover: crawl blog and feed sources (DATABASE_URL)")
+    discover_sub = discover.add_subparsers(dest="discover_command", required=True)
+    crawl_cmd = discover_sub.add_parser("crawl", help="crawl the due sources now (or one with --source)")
+    crawl_cmd.add_argument("--source", metavar="ID", help="crawl this source (src_…) whatever its schedule")
+    crawl_cmd.add_argument("--all", action="store_true", help="crawl every active source, due or not")
+    crawl_cmd.set_defaults(func=_cmd_discover_crawl)
 
     jobs = sub.add_parser("jobs", help="conversion jobs (DynamoDB): maintenance")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)

@@ -1,4 +1,5 @@
 """The audio pipeline's Lambdas: one entry point per state of ``statemachines/audio_pipeline.asl.json``
+(and ``rendition_*`` per state of ``statemachines/renditions.asl.json``)
 plus ``trigger`` for the S3 "Object Created" EventBridge rule. CDK points each function at one of
 these names; all share this code package, the shared layer and the audio layer.
 """
@@ -27,9 +28,27 @@ def _step(name: str):
 probe = _step("probe")
 separate = _step("separate")
 analyse = _step("analyse")
+melody = _step("melody")
 reuse = _step("reuse")
 persist = _step("persist")
 mark_failed = _step("mark_failed")
+
+
+def _rendition_step(name: str):
+    """A state of ``statemachines/renditions.asl.json`` (``services.rendition_steps``)."""
+
+    def run(event: dict, context: LambdaContext) -> dict:
+        logger.append_keys(rendition_id=event.get("rendition_id"), step=f"rendition_{name}")
+        return getattr(services.rendition_steps, name)(event)
+
+    run.__name__ = f"rendition_{name}"
+    return logger.inject_lambda_context(log_event=False)(trace_handler(metrics.log_metrics(run)))
+
+
+rendition_prepare = _rendition_step("prepare")
+rendition_render = _rendition_step("render")
+rendition_persist = _rendition_step("persist")
+rendition_mark_failed = _rendition_step("mark_failed")
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -22,6 +22,9 @@ from melody_infra.stacks import (
     add_conversions_routes,
     allow_catalog_reads,
 )
+from melody_infra.stacks.developer import add_developer_routes
+from melody_infra.stacks.discover import add_discover
+from melody_infra.stacks.scores import add_score_pipeline, add_scores_routes
 
 
 @dataclass
@@ -67,6 +70,13 @@ def build_app(
     conversions = add_conversions_routes(api, pipeline, data)
     add_catalog_routes(api, catalog, data, pipeline)
     allow_catalog_reads(conversions, catalog)
+    # the developer API: keys and usage (JWT), the B2B routes (API key checked in the function)
+    add_developer_routes(api, pipeline, catalog, data)
+    # Discover: sources, follows, the feed (JWT), and the scheduled crawler (issue 17)
+    add_discover(api, catalog, data)
+    # Scores (issue 12): the score analysis state machine in MelodyPipeline, /scores in MelodyApi
+    add_score_pipeline(pipeline, data)
+    add_scores_routes(api, data)
     # persist writes a catalog track's analysed attributes (bpm, key, energy...) back to its row
     allow_catalog_reads(pipeline.steps["persist"], catalog)
     allow_catalog_reads(api.functions["system"], catalog)  # /system/health checks the catalog too

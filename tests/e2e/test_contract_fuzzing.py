@@ -41,9 +41,23 @@ SEMANTIC_422 = {
     # a cursor is opaque: well-formed is not enough, it must be one this API issued to this user
     "GET /api/v1/library": "cursors",
     "GET /api/v1/audio/jobs": "cursors",
+    "GET /api/v1/scores": "cursors",
+    # the engines a deployment offers are its settings' (MELODY_ENGINES), not every engine the API names
+    "POST /api/v1/audio/uploads": "engines",
+    "POST /api/v1/audio/convert-to-instrumental": "engines",
+    # a combination of valid values: wav is made for the instrumental and vocals only; 0 semitones at
+    # tempo 1.0 in m4a is the song itself; a date range is at most 366 days, from before to
+    "GET /api/v1/audio/jobs/{job_id}/download/{stem}": "formats per stem",
+    "POST /api/v1/audio/jobs/{job_id}/renditions": "identity renditions",
+    "GET /api/v1/developer/usage": "date ranges",
+    # a source URL needs a host that IDNA can encode (`invalid_source_url`)
+    "POST /api/v1/discover/sources": "source URLs",
+    # a score's format is its file name's extension (`unsupported_score_type`)
+    "POST /api/v1/scores/uploads": "score file types",
 }
 POSITIVE_OK = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 MAX_EXAMPLES = 25
+CPYTHON_AST_RACE = "AST constructor recursion depth mismatch"
 SEED = 20240611
 
 
@@ -94,8 +108,13 @@ def test_the_api_keeps_its_contract_under_fuzzing(dev_stack, tmp_path):
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_PROXY": "127.0.0.1", "HTTP_PROXY": "", "HTTPS_PROXY": ""}
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
-    elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
+    if result.returncode != 0 and CPYTHON_AST_RACE in output and "Runtime Error: 1" in output:
+        # CPython 3.11's AST constructor can trip over a second thread compiling at the same time
+        # (schemathesis' own generation, --workers 2): an interpreter fault, not a finding. Once more.
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        output = result.stdout + result.stderr
+    elapsed = time.monotonic() - started
     print(output[-6000:])
     print(f"schemathesis: exit {result.returncode} in {elapsed:.1f}s")
     assert result.returncode == 0, output[-20000:]

@@ -15,19 +15,26 @@ pytestmark = pytest.mark.infra
 STEP_SUBSTITUTIONS = {
     "ProbeFunctionArn": "melody-pipeline-probe",
     "SeparateFunctionArn": "melody-pipeline-separate",
+    # issue 14: without operator weights the neural task points at the dsp separate function (test_neural_stack.py)
+    "NeuralSeparateFunctionArn": "melody-pipeline-separate",
     "AnalyseFunctionArn": "melody-pipeline-analyse",
+    "MelodyFunctionArn": "melody-pipeline-melody",
     "ReuseResultsFunctionArn": "melody-pipeline-reuse",
     "PersistFunctionArn": "melody-pipeline-persist",
     "MarkFailedFunctionArn": "melody-pipeline-mark-failed",
 }
 IMAGE_STEPS = {"melody-pipeline-probe": "handler.probe", "melody-pipeline-separate": "handler.separate",
-               "melody-pipeline-analyse": "handler.analyse"}  # fmt: skip
+               "melody-pipeline-analyse": "handler.analyse", "melody-pipeline-melody": "handler.melody"}  # fmt: skip
 ZIP_STEPS = {"melody-pipeline-reuse": "handler.reuse", "melody-pipeline-persist": "handler.persist",
              "melody-pipeline-mark-failed": "handler.mark_failed", "melody-pipeline-trigger": "handler.trigger"}  # fmt: skip
 
 
 def _machine(synth) -> tuple[str, dict]:
-    ((logical_id, machine),) = resources(synth.pipeline, "AWS::StepFunctions::StateMachine").items()
+    # The audio pipeline's machine (the stack also holds the renditions machine: test_renditions_stack.py).
+    ((logical_id, machine),) = [
+        (k, m) for k, m in resources(synth.pipeline, "AWS::StepFunctions::StateMachine").items()
+        if "audio-pipeline" in json.dumps(m["Properties"].get("StateMachineName"))
+    ]  # fmt: skip
     return logical_id, machine["Properties"]
 
 
@@ -150,7 +157,8 @@ def test_trigger_may_start_the_machine_read_uploads_and_copy_originals_only(synt
 
 
 def test_upload_rule_uses_the_shared_pattern_with_retries_and_dlq(synth):
-    ((_, rule),) = resources(synth.pipeline, "AWS::Events::Rule").items()
+    # the audio pipeline's rule (the score pipeline has its own, tests/infra/test_scores_stack.py)
+    ((_, rule),) = [(k, r) for k, r in resources(synth.pipeline, "AWS::Events::Rule").items() if "uploads/scores/" not in json.dumps(r)]
     props = rule["Properties"]
     bucket = props["EventPattern"]["detail"]["bucket"]["name"][0]
     assert "UploadsBucket" in json.dumps(bucket)  # the MelodyData uploads bucket (an import)
@@ -180,7 +188,7 @@ def test_upload_rule_uses_the_shared_pattern_with_retries_and_dlq(synth):
 
 
 def rule_id(synth) -> str:
-    (logical_id,) = resources(synth.pipeline, "AWS::Events::Rule")
+    (logical_id,) = [k for k, r in resources(synth.pipeline, "AWS::Events::Rule").items() if "uploads/scores/" not in json.dumps(r)]
     return logical_id
 
 
@@ -248,14 +256,16 @@ def test_audio_api_function_env_and_grants(synth):
     assert json.dumps(by_sid["PresignUploads"]["Resource"]).endswith('"/uploads/*"]]}')
     assert by_sid["PresignDownloads"]["Action"] == "s3:GetObject"
     starts = [s for s in statements if "states:StartExecution" in as_list(s["Action"])]
-    assert starts and all(s["Resource"] == env["MELODY_STATE_MACHINE_ARN"] for s in starts)
+    # the audio pipeline, and the renditions machine (test_renditions_stack.py), nothing else
+    machines = (env["MELODY_STATE_MACHINE_ARN"], env["MELODY_RENDITIONS_STATE_MACHINE_ARN"])
+    assert starts and all(r in machines for s in starts for r in as_list(s["Resource"]))
 
 
 def test_pipeline_image_is_staged_not_built(synth):
     """Synth stages the reduced Docker context and records the image; the CLI builds it at deploy time."""
     manifest = json.loads((synth.outdir / f"{synth.melody.pipeline.artifact_id}.assets.json").read_text())
-    (image,) = manifest["dockerImages"].values()
-    assert image["source"]["dockerFile"] == "infra/docker/pipeline.Dockerfile"
+    # the audio pipeline's image (the score pipeline's is tests/infra/test_scores_stack.py's)
+    (image,) = [i for i in manifest["dockerImages"].values() if i["source"]["dockerFile"] == "infra/docker/pipeline.Dockerfile"]
     assert image["source"]["platform"] == "linux/arm64"
     staged = synth.outdir / image["source"]["directory"]
     files = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}

@@ -183,13 +183,15 @@ def test_a_step_that_keeps_failing_marks_the_job_failed(pipeline):
 
 
 def test_an_engine_without_its_weights_fails_the_job_clearly(pipeline):
+    # (the neural engine with weights, and its other failures: test_neural_pipeline.py)
+    pipeline.jobs._engines = frozenset({"dsp", "neural"})  # a deployment that offers it but has no weights
     body = song_wav(4, seed=5)
-    job, _ = pipeline.jobs.create_upload("usr_pipe6", filename="a.wav", content_type="audio/wav", size_bytes=len(body), engine="demucs")
+    job, _ = pipeline.jobs.create_upload("usr_pipe6", filename="a.wav", content_type="audio/wav", size_bytes=len(body), engine="neural")
     pipeline.storage._client.put_object(Bucket=job.bucket, Key=job.key, Body=body, ContentType="audio/wav")
     _, execution = run(pipeline, job, len(body))
     assert execution["status"] == "FAILED"
     failed = pipeline.jobs.get_for_user("usr_pipe6", job.job_id)
-    assert failed.error.code == "engine_unavailable"
+    assert failed.error.code == "model_missing"
 
 
 def test_an_upload_deleted_before_processing_fails_its_job_with_object_missing(pipeline):

@@ -37,6 +37,7 @@ def app(dev_settings, sms, database_url, catalog_schema, catalog_executor, seede
     from melody.catalog.providers.cache import bind_search_cache_model
     from melody.core.services import Services
     from melody_dev.local.pipeline import STATE_MACHINE, build_runner
+    from melody_dev.local.renditions import RENDITIONS_MACHINE
     from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
     settings = dev_settings.model_copy(
@@ -50,8 +51,9 @@ def app(dev_settings, sms, database_url, catalog_schema, catalog_executor, seede
     )
     bind_search_cache_model(settings)
     services = Services(settings, sms_sender=sms, executor=catalog_executor, providers=[], workflow=object())
-    runner = build_runner(services.steps, sleep=lambda _s: None)
+    runner = build_runner(services.steps, rendition_steps=services.rendition_steps, sleep=lambda _s: None)
     services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
+    services.use_renditions_workflow(LocalWorkflowStarter(runner, RENDITIONS_MACHINE))
     services.runner = runner
     with TestClient(full_app(services)) as client:
         services.client = client
@@ -162,8 +164,28 @@ def test_an_upload_is_a_library_song_renamed_played_and_downloaded(app):
     assert "%E0%A4%A4%E0%A5%81%E0%A4%AE%20Final%20%28instrumental%29.m4a" in disposition
     original = httpx.get(app.client.get(f"/api/v1/audio/jobs/{done['job_id']}/download/original", headers=me).json()["url"])
     assert original.content == song
-    wav = app.client.get(f"/api/v1/audio/jobs/{done['job_id']}/download/vocals?format=wav", headers=me)
-    assert wav.status_code == 422 and wav.json()["error"]["code"] == "format_unavailable"
+
+    # WAV on request: the first ask starts the export (202, Retry-After); once made, the link.
+    from melody_dev.local.renditions import RENDITIONS_MACHINE
+
+    url = f"/api/v1/audio/jobs/{done['job_id']}/download/vocals?format=wav"
+    pending = app.client.get(url, headers=me)
+    assert pending.status_code == 202, pending.text
+    assert pending.json()["status"] == "preparing" and pending.headers["retry-after"] == "3"
+    assert app.client.get(url, headers=me).json()["export_id"] == pending.json()["export_id"]  # started once
+    name = pending.json()["export_id"]
+    arn = app.runner.state_machine_arn(RENDITIONS_MACHINE).replace(":stateMachine:", ":execution:") + f":{name}"
+    assert app.runner.wait(arn, timeout=300)["status"] == "SUCCEEDED"
+    ready = app.client.get(url, headers=me)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["format"] == "wav" and ready.json()["filename"] == "तुम Final (vocals).wav"
+    body = httpx.get(ready.json()["url"])
+    assert body.content[:4] == b"RIFF" and body.content[8:12] == b"WAVE"
+    assert "%28vocals%29.wav" in body.headers["content-disposition"]
+    # Stems other than the instrumental and vocals, and another user's job, get no WAV.
+    for stem, who, code in (("original", me, "format_unavailable"), ("vocals", headers(app), "job_not_found")):
+        refused = app.client.get(f"/api/v1/audio/jobs/{done['job_id']}/download/{stem}?format=wav", headers=who)
+        assert refused.json()["error"]["code"] == code, refused.text
 
 
 def test_deleting_a_shared_song_keeps_the_stems_the_other_user_plays(app):

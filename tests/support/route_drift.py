@@ -154,10 +154,16 @@ def template_routes(template: Mapping[str, Any], function_names: Mapping[str, st
 
 
 def openapi_routes(document: Mapping[str, Any]) -> set[Route]:
-    """``(METHOD, path, protected)`` per operation; protected = a non-empty ``security`` (its own or the document's)."""
+    """``(METHOD, path, protected)`` per operation; protected = a ``security`` requirement (its own or the
+    document's) other than the developer API's ``ApiKey`` scheme, which its function checks itself
+    (no API Gateway authorizer: see melody_infra.stacks.developer)."""
     default_security = document.get("security", [])
+
+    def jwt(requirements: list[dict[str, Any]]) -> bool:
+        return any(set(requirement) - {"ApiKey"} for requirement in requirements)
+
     return {
-        (method.upper(), path, bool(operation.get("security", default_security)))
+        (method.upper(), path, jwt(operation.get("security", default_security)))
         for path, item in document.get("paths", {}).items()
         for method, operation in item.items()
         if method in OPENAPI_METHODS and method.upper() not in IGNORED_METHODS

@@ -27,8 +27,11 @@ DOMAIN_MODULES = (
     "catalog/ports.py", "catalog/ranking.py", "catalog/search.py", "catalog/service.py", "library/service.py",
     "conversions/models.py", "conversions/ports.py", "conversions/service.py", "catalog/audio_admin.py",
     "catalog/home.py", "catalog/attributes.py", "conversions/matching.py", "conversions/completion.py",
+    "renditions/models.py", "renditions/ports.py", "renditions/service.py", "renditions/analysis.py", "renditions/steps.py",
+    "scores/models.py", "scores/ports.py", "scores/service.py", "scores/steps.py",
+    "lyrics/lrc.py", "lyrics/ports.py", "lyrics/service.py",
 )  # fmt: skip
-FEATURES = ("auth", "users", "catalog", "library", "conversions", "system")
+FEATURES = ("auth", "users", "catalog", "library", "conversions", "system", "renditions", "scores", "lyrics")
 
 
 def imports_of(path: Path, *, top_level_only: bool = False) -> set[str]:

@@ -14,6 +14,42 @@ import { loadOffline, resetOffline } from './offline.js';
 
 const VIEWS = { search: renderSearch, library: renderLibrary, upload: renderUpload };
 const TITLES = { search: 'Home', library: 'Library', upload: 'Upload' };
+// The developer page is loaded on demand: it is not part of the first load.
+VIEWS.developer = (root) => {
+  let teardownView = null;
+  let left = false;
+  import('./views/developer.js').then((view) => { if (!left) teardownView = view.renderDeveloper(root); })
+    .catch(() => toast('The developer page could not be loaded. Check your connection.', 'error'));
+  return () => { left = true; if (typeof teardownView === 'function') teardownView(); };
+};
+TITLES.developer = 'Developer';
+// The melody of a song (issue 12): its lead sheet as a piano roll that follows the player; on demand.
+VIEWS.melody = (root) => {
+  let teardownView = null;
+  let left = false;
+  import('./views/melody.js').then((view) => { if (!left) teardownView = view.renderMelody(root); })
+    .catch(() => toast('The melody page could not be loaded. Check your connection.', 'error'));
+  return () => { left = true; if (typeof teardownView === 'function') teardownView(); };
+};
+TITLES.melody = 'Melody';
+// Discover (issue 17): the feed of posts from followed blogs and artists; loaded on demand.
+VIEWS.discover = (root) => {
+  let teardownView = null;
+  let left = false;
+  import('./views/discover.js').then((view) => { if (!left) teardownView = view.renderDiscover(root); })
+    .catch(() => toast('Discover could not be loaded. Check your connection.', 'error'));
+  return () => { left = true; if (typeof teardownView === 'function') teardownView(); };
+};
+TITLES.discover = 'Discover';
+// Scores (issue 12): upload MusicXML/MIDI/ABC, see it engraved (OSMD, loaded by that view only) and hear it.
+VIEWS.scores = (root) => {
+  let teardownView = null;
+  let left = false;
+  import('./views/score.js').then((view) => { if (!left) teardownView = view.renderScores(root); })
+    .catch(() => toast('The scores page could not be loaded. Check your connection.', 'error'));
+  return () => { left = true; if (typeof teardownView === 'function') teardownView(); };
+};
+TITLES.scores = 'Scores';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const account = document.getElementById('account');
@@ -48,7 +84,12 @@ function show(name, { focus = false } = {}) {
   if (focus) focusHeading(main);
 }
 
-window.addEventListener('hashchange', () => show(currentView(), { focus: true }));
+window.addEventListener('hashchange', () => {
+  // On a phone the expanded player (waveform, stems, sing-along) covers most of the screen: going
+  // to another tab folds it back to the mini bar, so the page the listener asked for is usable.
+  if (window.matchMedia('(max-width: 480px)').matches) player().setExpanded(false);
+  show(currentView(), { focus: true });
+});
 
 onSessionChange((loggedIn, reason) => {
   if (loggedIn && reason === 'refreshed') return;
@@ -66,10 +107,14 @@ onSessionChange((loggedIn, reason) => {
   show('login', { focus: true });
 });
 
-document.getElementById('logout-btn').addEventListener('click', async () => {
+async function logOut() {
+  setMenu(false);
   await logout();
   toast('You are logged out.');
-});
+}
+document.getElementById('logout-btn').addEventListener('click', logOut);
+// Narrow screens: Scores and Log out live in the menu, so the tabs that matter most fit one row.
+document.getElementById('logout-menu-btn').addEventListener('click', logOut);
 
 // The header's "More options" menu: Languages, Install. Escape or a click elsewhere closes it.
 const menuBtn = document.getElementById('menu-btn');
@@ -96,6 +141,14 @@ document.addEventListener('click', (event) => {
 document.getElementById('languages-btn').addEventListener('click', () => {
   setMenu(false);
   openLanguagePicker();
+});
+document.getElementById('developer-btn').addEventListener('click', () => {
+  setMenu(false);
+  location.hash = '#/developer';
+});
+document.getElementById('scores-btn').addEventListener('click', () => {
+  setMenu(false);
+  location.hash = '#/scores';
 });
 
 // Space plays or pauses, unless the user is typing or on a control that Space already works.

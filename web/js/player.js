@@ -1,5 +1,7 @@
 // The bottom player: one <audio>, play/pause, a seekable waveform, the original/instrumental/vocals
 // switch (keeping the position), the analysis (tempo, key with Camelot, loudness) and Save.
+// The sing-along panel (key/tempo, vocal guide, A–B loop, count-in, lyrics: js/singalong/) is
+// loaded on demand when a song opens, so it costs nothing on the first load of the app.
 
 import { api, ApiError, describeError } from './api.js';
 import { formatTime, h, clear, paintCover, stageLabel, toast } from './ui.js';
@@ -14,12 +16,16 @@ const $ = (id) => document.getElementById(id);
 
 /** Find playable URLs in a track, library item, or job status, whatever its nesting. */
 export function extractMedia(...sources) {
-  const media = { original: null, instrumental: null, vocals: null, waveform: null, analysis: null };
+  // drums/bass/other: the extra stems of a multi-stem engine (neural), when the job has them
+  const media = { original: null, instrumental: null, vocals: null, drums: null, bass: null, other: null, waveform: null, analysis: null };
   const visit = (obj) => {
     if (!obj || typeof obj !== 'object') return;
     media.original ||= obj.original_url || obj.audio_url || obj.stream_url || obj.preview_url || null;
     media.instrumental ||= obj.instrumental_url || null;
     media.vocals ||= obj.vocals_url || null;
+    media.drums ||= obj.drums_url || null;
+    media.bass ||= obj.bass_url || null;
+    media.other ||= obj.other_url || null;
     media.waveform ||= obj.waveform_url || null;
     media.analysis ||= obj.analysis || null;
     for (const key of ['results', 'media', 'stems', 'instrumental', 'job']) {
@@ -134,6 +140,8 @@ class Player {
     // Wide screens show everything; a narrow one starts as a mini bar (expand for waveform and stems).
     this.setExpanded(!window.matchMedia('(max-width: 480px)').matches);
     this.waveform = new Waveform($('waveform'), { onSeek: (t) => this.seek(t) });
+    this.singalong = null;
+    this.singalongLoading = null;
 
     this.toggle.addEventListener('click', () => this.togglePlay());
     this.save.addEventListener('click', () => this.toggleSave());
@@ -209,6 +217,8 @@ class Player {
     this.pendingPosition = null;
     this.track = track;
     this.media = null;
+    this.baseMedia = null; // the original stems while a key/tempo rendition plays
+    if (this.singalong) this.singalong.reset();
     this.link = { status: 'none', jobId: null };
     this.note = '';
     this.countedPlay = false;
@@ -461,6 +471,7 @@ class Player {
     }
     this.setMediaSession();
     if (media.waveform) this.loadWaveform(media.waveform, token);
+    this.openSingAlong(token);
     if (autoplay) this.play();
   }
 
@@ -499,6 +510,69 @@ class Player {
       this.switchStem(options.stem);
       this.showStems();
     }
+    this.openSingAlong(token);
+  }
+
+  /** The conversion job behind the stems (an upload's status, or the user's job for a catalog song). */
+  jobId() {
+    return (this.extra && this.extra.job_id) || this.link.jobId || null;
+  }
+
+  /** "Melody": a link to the lead sheet of the converted song being played (issue 12; #/melody). */
+  syncMelody() {
+    const jobId = this.media && (this.media.instrumental || this.media.vocals) ? this.jobId() : null;
+    if (!this.melodyLink) {
+      this.melodyLink = h('a', { class: 'btn btn-small', id: 'player-melody', hidden: true }, 'Melody');
+      this.offlineBtn.after(this.melodyLink); // beside "Save offline": the external links row is rebuilt per song
+    }
+    this.melodyLink.hidden = !jobId;
+    if (jobId) this.melodyLink.href = `#/melody?job=${encodeURIComponent(jobId)}`;
+  }
+
+  /** Load the sing-along panel (once) and give it the song: its stems and job, its lyrics id. */
+  async openSingAlong(token) {
+    this.syncMelody();
+    const songId = (this.track && this.track.id) || this.jobId();
+    const media = this.media;
+    if (!media || (!songId && !media.instrumental)) return;
+    try {
+      if (!this.singalong) {
+        this.singalongLoading ||= import('./singalong/panel.js');
+        const { SingAlong } = await this.singalongLoading;
+        if (!this.singalong) {
+          this.singalong = new SingAlong(this);
+          this.singalong.mount(this.root.querySelector('.player-extra'));
+        }
+      }
+    } catch {
+      this.singalongLoading = null; // offline before it was cached: the player works without it
+      return;
+    }
+    if (token !== this.loadToken) return;
+    if (media.instrumental || media.vocals) {
+      this.singalong.attach(media, { jobId: this.jobId(), songId });
+    } else {
+      this.singalong.attachLyrics(songId);
+    }
+  }
+
+  /**
+   * Play other stems of the same song (a key/tempo rendition, or back to the original stems) from
+   * `position`, keeping the play state. The original recording has no rendition: while one plays,
+   * the switch offers the instrumental and vocals only.
+   */
+  useStems({ instrumental, vocals, analysis }, position) {
+    if (!this.media) return;
+    if (!this.baseMedia) this.baseMedia = { ...this.media };
+    const back = this.baseMedia.instrumental === instrumental;
+    this.media = back ? { ...this.baseMedia } : { ...this.media, original: null, instrumental, vocals, analysis };
+    if (back) this.baseMedia = null;
+    if (!this.media[this.stem] || this.stem === 'original') this.stem = this.media.instrumental ? 'instrumental' : 'vocals';
+    renderChips($('analysis'), this.media.analysis);
+    this.showStems();
+    const wasPlaying = this.pendingPosition != null ? this.pendingPlaying : !this.audio.paused;
+    this.replaceSource(this.media[this.stem], position, wasPlaying);
+    if (this.singalong) this.singalong.setGuide();
   }
 
   async loadWaveform(url, token) {
@@ -523,7 +597,8 @@ class Player {
   }
 
   togglePlay() {
-    if (this.audio.paused) this.play();
+    if (this.audio.paused && this.singalong && this.singalong.wantsCountIn()) this.singalong.countInThenPlay();
+    else if (this.audio.paused) this.play();
     else this.audio.pause();
   }
 
@@ -540,9 +615,16 @@ class Player {
     // Mid-switch (a second click before the first loaded) keep the position we were restoring.
     const position = this.pendingPosition ?? (this.audio.currentTime || 0);
     const wasPlaying = this.pendingPosition != null ? this.pendingPlaying : !this.audio.paused;
+    this.stem = stem;
+    this.replaceSource(this.media[stem], position, wasPlaying);
+    if (this.singalong) this.singalong.setGuide();
+    toast(`Playing the ${stem} version`);
+  }
+
+  /** Load `url` into the element and restore `position` and the play state once it is loaded. */
+  replaceSource(url, position, wasPlaying) {
     this.pendingPosition = position;
     this.pendingPlaying = wasPlaying;
-    this.stem = stem;
     if (this.restore) this.audio.removeEventListener('loadedmetadata', this.restore);
     this.restore = () => {
       const target = this.pendingPosition ?? position; // a seek during the switch wins
@@ -552,9 +634,8 @@ class Player {
       if (wasPlaying) this.play();
     };
     this.audio.addEventListener('loadedmetadata', this.restore, { once: true });
-    this.audio.src = this.media[stem];
+    this.audio.src = url;
     this.audio.load();
-    toast(`Playing the ${stem} version`);
   }
 
   tick() {

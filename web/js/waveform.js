@@ -88,7 +88,31 @@ export class Waveform {
     this.draw();
   }
 
+  /** The A–B practice loop as fractions (0..1) of the duration, or null: shaded over the bars. */
+  setRegion(a, b = a) {
+    this.region = a == null ? null : [Math.max(0, Math.min(1, a)), Math.max(0, Math.min(1, b))];
+    this.canvas.dataset.region = this.region ? this.region.map((f) => f.toFixed(4)).join('-') : '';
+    this.draw();
+  }
+
   draw() {
+    this.paint();
+    if (!this.region) return;
+    const { canvas, ctx } = this;
+    const [a, b] = this.region;
+    const x0 = Math.round(a * canvas.width);
+    const x1 = Math.max(x0 + 2, Math.round(b * canvas.width));
+    ctx.save();
+    ctx.globalAlpha = 0.22;
+    ctx.fillStyle = this.colors.played;
+    ctx.fillRect(x0, 0, x1 - x0, canvas.height);
+    ctx.globalAlpha = 1;
+    ctx.fillRect(x0, 0, 2, canvas.height);
+    if (b > a) ctx.fillRect(x1 - 2, 0, 2, canvas.height);
+    ctx.restore();
+  }
+
+  paint() {
     const { canvas, ctx } = this;
     const ratio = window.devicePixelRatio || 1;
     const width = Math.max(1, Math.round(canvas.clientWidth * ratio));

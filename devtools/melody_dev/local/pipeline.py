@@ -21,7 +21,9 @@ ASL_PATH = Path(__file__).resolve().parents[3] / "statemachines" / "audio_pipeli
 STEP_FUNCTIONS = {
     "ProbeFunctionArn": "probe",
     "SeparateFunctionArn": "separate",
+    "NeuralSeparateFunctionArn": "separate",  # AWS: its own (bigger) function; here the same step code
     "AnalyseFunctionArn": "analyse",
+    "MelodyFunctionArn": "melody",
     "ReuseResultsFunctionArn": "reuse",
     "PersistFunctionArn": "persist",
     "MarkFailedFunctionArn": "mark_failed",
@@ -44,12 +46,18 @@ def _logged(name: str, method: Any):
     return invoke
 
 
-def build_runner(steps: Any, *, max_workers: int = 2, **machine_options: Any):
+def build_runner(steps: Any, *, max_workers: int = 2, rendition_steps: Any = None, **machine_options: Any):
     from melody_dev.workflow import LocalStepFunctions, load_definition
 
     definition = load_definition(ASL_PATH, {k: f"melody-local-{v}" for k, v in STEP_FUNCTIONS.items()})
     resources = {f"melody-local-{name}": _logged(name, getattr(steps, name)) for name in STEP_FUNCTIONS.values()}
-    return LocalStepFunctions({STATE_MACHINE: definition}, resources, max_workers=max_workers, **machine_options)
+    definitions = {STATE_MACHINE: definition}
+    if rendition_steps is not None:  # the renditions state machine beside it (melody_dev.local.renditions)
+        from melody_dev.local.renditions import RENDITIONS_MACHINE, renditions_machine
+
+        definitions[RENDITIONS_MACHINE], rendition_resources = renditions_machine(rendition_steps)
+        resources.update(rendition_resources)
+    return LocalStepFunctions(definitions, resources, max_workers=max_workers, **machine_options)
 
 
 class LocalPipeline:
@@ -127,8 +135,11 @@ def attach_local_pipeline(app: Any, settings: Any) -> LocalPipeline:
     services = app.state.services
     starter = _DeferredStarter()
     services.use_workflow(starter)
-    runner = build_runner(services.steps)
+    runner = build_runner(services.steps, rendition_steps=services.rendition_steps)
     starter.target = LocalWorkflowStarter(runner, STATE_MACHINE)
+    from melody_dev.local.renditions import RENDITIONS_MACHINE
+
+    services.use_renditions_workflow(LocalWorkflowStarter(runner, RENDITIONS_MACHINE))
     app.state.pipeline_runner = runner
     app.include_router(build_gateway(settings, s3_client(settings.aws_region, settings.s3_endpoint_url)))
     pipeline = LocalPipeline(settings, services)

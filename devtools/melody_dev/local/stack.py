@@ -28,6 +28,7 @@ def build_dev_settings(
         signing_key_secret_id=None,
         sms_sender=os.environ.get("MELODY_SMS_SENDER", "console"),
         aws_region=os.environ.get("MELODY_AWS_REGION", "ap-south-1"),
+        discover_allow_loopback=True,  # the local stack crawls fixture feeds served on loopback
     )
 
 
@@ -163,6 +164,14 @@ def run_dev(host: str, port: int, data_dir: Path) -> int:
             cleanup.callback(app.state.pipeline_runner.shutdown, wait=False)
             cleanup.callback(pipeline.stop)
             start_demo_songs(services)  # tracks now; their audio and pipeline in the background
+            from melody_dev.local.discover import start_discover_scheduler
+
+            cleanup.callback(start_discover_scheduler(services).stop)  # EventBridge Scheduler's stand-in
+            from melody_dev.local.scores import attach_local_scores
+
+            score_runner, score_pipeline = attach_local_scores(app, settings)  # uploads/scores/ -> score_analysis
+            cleanup.callback(score_runner.shutdown, wait=False)
+            cleanup.callback(score_pipeline.stop)
             mount_web(app)
 
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)

@@ -124,6 +124,9 @@ class ApiStack(Stack):
         self.origin_verify_secret = origin_verify_secret
         self.layers = MelodyLayers(self, "Layers")
         self.route_groups: dict[str, RouteGroup] = {}
+        # One integration per function: a function serving two route groups (one behind the JWT
+        # authorizer, one not) is still invoked through one integration on its alias.
+        self._integrations: dict[str, integrations.HttpLambdaIntegration] = {}
         self.functions: dict[str, MelodyFunction] = {}
 
         cors = None
@@ -131,7 +134,10 @@ class ApiStack(Stack):
             cors = apigwv2.CorsPreflightOptions(
                 allow_origins=list(config.cors_allowed_origins),
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
-                allow_headers=["authorization", "content-type", "idempotency-key"],
+                # x-api-key: the developer API's key header (melody.developer.deps)
+                allow_headers=["authorization", "content-type", "idempotency-key", "x-api-key"],
+                # the developer API's limits, readable by partners' browser code
+                expose_headers=["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"],
                 max_age=Duration.hours(1),
             )
         self.http_api = apigwv2.HttpApi(
@@ -234,7 +240,10 @@ class ApiStack(Stack):
         """Route ``"METHOD /path"`` strings to ``function``; ``protected`` puts the JWT authorizer on them."""
         if name in self.route_groups:
             raise ValueError(f"route group {name!r} already exists")
-        integration = integrations.HttpLambdaIntegration(f"{name.title()}Integration", function)
+        integration = self._integrations.get(function.node.addr)
+        if integration is None:
+            integration = integrations.HttpLambdaIntegration(f"{name.title()}Integration", function)
+            self._integrations[function.node.addr] = integration
         group = RouteGroup(name=name, function=function, protected=protected)
         for route in routes:
             method, path = parse_route(route)

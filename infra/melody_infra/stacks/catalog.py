@@ -259,6 +259,10 @@ LIBRARY_ROUTES = [
     "DELETE /api/v1/library/{track_id}",
     "POST /api/v1/library/{track_id}/plays",
     "PATCH /api/v1/library/uploads/{job_id}",
+    # Synced lyrics for the player (melody.lyrics, served by the library function)
+    "GET /api/v1/lyrics/{track_id}",
+    "PUT /api/v1/lyrics/{track_id}",
+    "DELETE /api/v1/lyrics/{track_id}",
 ]
 
 
@@ -324,6 +328,9 @@ def add_catalog_routes(api, catalog: CatalogStack, data: DataStack, pipeline=Non
     )
     # library: the user's saved songs (the catalog gives track details)
     data.tables["library_table"].grant_read_write_data(library.role)
+    # library: synced lyrics (LRCLIB answers cached, users' own LRC), one table without indexes
+    data.tables["lyrics_table"].grant_read_write_data(library.role)
+    library.add_environment(env_name("lyrics_table"), data.tables["lyrics_table"].table_name)
     library_table_ref = nag_ref(data.tables["library_table"].table_arn, producer=data, consumer=library)
     acknowledge(
         library.role,

@@ -46,9 +46,11 @@ from melody.conversions.trigger import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
 from melody_infra.constructs.function import METRICS_NAMESPACE
+from melody_infra.constructs.neural import NeuralSeparation
 from melody_infra.nag import acknowledge, nag_ref
 from melody_infra.paths import REPO_ROOT
 from melody_infra.stacks.data import UPLOADS_PREFIX, DataStack
+from melody_infra.stacks.renditions import RENDITIONS_ROUTES, Renditions, wire_renditions_api
 
 ASL_FILE = REPO_ROOT / "statemachines" / "audio_pipeline.asl.json"
 DOCKERFILE = "infra/docker/pipeline.Dockerfile"
@@ -76,6 +78,8 @@ STEPS: dict[str, tuple[str, str, int | None, int, int | None]] = {
     "probe": ("ProbeFunctionArn", "image", 3008, 300, 4096),
     "separate": ("SeparateFunctionArn", "image", None, 900, 10240),
     "analyse": ("AnalyseFunctionArn", "image", None, 600, 4096),
+    # the lead sheet (optional step): two stems decoded, ~2.3 s CPU per audio minute for the note model
+    "melody": ("MelodyFunctionArn", "image", 3008, 600, 4096),
     "reuse": ("ReuseResultsFunctionArn", "zip", 512, 60, None),
     "persist": ("PersistFunctionArn", "zip", 512, 60, None),
     "mark_failed": ("MarkFailedFunctionArn", "zip", 512, 60, None),
@@ -117,7 +121,13 @@ class PipelineStack(Stack):
         self.data = data
         self.layers = MelodyLayers(self, "Layers")
         self.steps: dict[str, MelodyFunction] = {name: self._step(name) for name in STEPS}
+        # the neural engine's separate step (issue 14): off unless the operator names weights
+        self.neural = NeuralSeparation(self, "NeuralSeparation", config=config, data=data)
+        if self.neural.enabled and not self.neural.gpu:
+            self.neural.function = self._neural_step()
         self.state_machine = self._state_machine()
+        # renditions (issue 13): their own state machine and steps, from the same image and layers
+        self.renditions = Renditions(self, "Renditions")
         self.trigger = self._trigger()
         self.dead_letters = self._dead_letter_queue()
         self.rule = self._upload_rule()
@@ -189,6 +199,26 @@ class PipelineStack(Stack):
         self._grant_data(fn)
         return fn
 
+    def _neural_step(self) -> MelodyFunction:
+        """The neural separate step: the pipeline's code plus onnxruntime and the operator's baked weights."""
+        fn = MelodyFunction(
+            self,
+            "NeuralSeparateStep",
+            area="pipeline",
+            service=step_service("neural_separate"),
+            config=self.config,
+            layers=None,
+            handler="handler.separate",
+            image_code=self.neural.lambda_image(),
+            environment={**self._environment(), **self.neural.environment()},
+            memory_size=10240,
+            timeout=Duration.seconds(900),
+            ephemeral_storage_mb=10240,
+            description="melody audio pipeline: separate with the operator's ONNX model (neural engine)",
+        )
+        self._grant_data(fn)
+        return fn
+
     def _trigger(self) -> MelodyFunction:
         d = self.data
         fn = MelodyFunction(
@@ -250,12 +280,16 @@ class PipelineStack(Stack):
             description=f"melody audio pipeline state machine ({c.stage})",
         )
         substitutions = {STEPS[name][0]: fn.function.function_arn for name, fn in self.steps.items()}
+        substitutions.update(self.neural.substitutions(self.steps["separate"].function.function_arn))
+        definition = state_machine_definition()
+        if self.neural.gpu:  # SeparateNeural becomes an AWS Batch job on a GPU
+            definition = json.dumps(self.neural.definition(json.loads(definition)), indent=2)
         machine = sfn.StateMachine(
             self,
             "AudioPipeline",
             state_machine_name=c.name("audio-pipeline"),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_string(state_machine_definition()),
+            definition_body=sfn.DefinitionBody.from_string(definition),
             definition_substitutions=substitutions,
             role=role,
             tracing_enabled=True,
@@ -270,6 +304,8 @@ class PipelineStack(Stack):
                 resources=[fn.function.function_arn for fn in self.steps.values()],
             )
         )
+        self.neural.grant_to_state_machine(role)
+        self.neural.grant_job_to_report(machine.state_machine_arn)
         acknowledge(
             role,
             {
@@ -406,6 +442,7 @@ CONVERSIONS_ROUTES = [
     "GET /api/v1/audio/jobs/{job_id}/download/{stem}",
     "POST /api/v1/audio/jobs/{job_id}/retry",
     "DELETE /api/v1/audio/jobs/{job_id}",
+    "GET /api/v1/audio/jobs/{job_id}/melody",  # issue 12: the lead sheet
 ]
 
 
@@ -413,10 +450,12 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
     """``functions/conversions`` behind the JWT authorizer: upload URLs, conversion jobs, status."""
     fn = api.add_lambda_route_group(
         "conversions",
-        routes=CONVERSIONS_ROUTES,
+        routes=CONVERSIONS_ROUTES + RENDITIONS_ROUTES,  # a job's renditions: same function
         protected=True,
         environment={"MELODY_STATE_MACHINE_ARN": pipeline.state_machine.state_machine_arn},
     )
+    if pipeline.neural.enabled:  # jobs may then ask for the neural engine (else 422 engine_unavailable)
+        fn.add_environment("MELODY_ENGINES", "dsp,neural")
     # the rate-limit table: per-user limits on creating uploads (the auth limiter's counters)
     fn.use_tables(
         {
@@ -459,6 +498,7 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
         ]
     )
     pipeline.state_machine.grant_start_execution(fn.role)
+    wire_renditions_api(fn, pipeline, data)
     acknowledge_data_wildcards(fn, data, uploads=True, media=True, library=True, song_deletes=True)
     return fn
 

@@ -146,14 +146,15 @@ def test_save_for_offline_then_play_with_no_network(new_page, melody_server, api
 def test_360_header_one_row_mini_player_and_upload_your_copy(new_page, melody_server, api_tokens, shot, tmp_path):
     _, page, _ = new_page(MOBILE)
     ui_login(page, melody_server)
-    # The header is one row at 360 px: brand, tabs, Log out and the menu side by side, all on screen.
+    # The header is one row at 360 px: brand, the main tabs and the menu side by side, all on screen;
+    # Scores and Log out are in the menu there.
     boxes = {}
     for name, locator in {
         "brand": page.locator(".brand"),
         "search": page.get_by_role("link", name="Search"),
         "library": page.get_by_role("link", name="Library"),
+        "discover": page.get_by_role("link", name="Discover"),
         "upload": page.get_by_role("link", name="Upload"),
-        "logout": page.get_by_role("button", name="Log out"),
         "menu": page.get_by_role("button", name="More options"),
     }.items():
         box = locator.bounding_box()
@@ -164,6 +165,13 @@ def test_360_header_one_row_mini_player_and_upload_your_copy(new_page, melody_se
     centres = [b["y"] + b["height"] / 2 for b in boxes.values()]
     assert max(centres) - min(centres) < 12, boxes
     shot(page, "header-360")
+    assert not page.get_by_role("link", name="Scores").is_visible()
+    page.get_by_role("button", name="More options").click()
+    for item in ("Scores", "Log out"):
+        assert page.get_by_role("menuitem", name=item).is_visible(), item
+    page.get_by_role("menuitem", name="Scores").click()
+    wait_for_js(page, "() => location.hash === '#/scores'")
+    page.get_by_role("link", name="Search").click()
 
     if melody_server.route_missing("GET", "/api/v1/music/search?q=tum", api_tokens["access_token"]):
         pytest.skip("search is not there yet")

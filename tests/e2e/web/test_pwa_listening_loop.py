@@ -234,13 +234,21 @@ def test_library_upload_rename_download_link_and_delete(new_page, melody_server,
 
     # (d) Download a stem: the button fetches the signed URL and the browser downloads the file.
     with page.expect_download() as download:
-        row.locator("button[data-stem=instrumental]").click()
+        row.locator("button[data-stem=instrumental][data-format=m4a]").click()
     saved = tmp_path / "instrumental.m4a"
     download.value.save_as(str(saved))
     assert download.value.suggested_filename.endswith(".m4a"), download.value.suggested_filename
     assert "My morning take" in download.value.suggested_filename, download.value.suggested_filename
     data = saved.read_bytes()
     assert len(data) > 1000 and data[4:8] == b"ftyp", data[:16]
+    # WAV on request: the button waits while the export is made, then the browser downloads it.
+    with page.expect_download(timeout=120_000) as wav_download:
+        row.locator("button[data-stem=vocals][data-format=wav]").click()
+    assert wav_download.value.suggested_filename == "My morning take (vocals).wav", wav_download.value.suggested_filename
+    wav_saved = tmp_path / "vocals.wav"
+    wav_download.value.save_as(str(wav_saved))
+    wav = wav_saved.read_bytes()
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE", wav[:16]
     # The same from the page's context: the bytes of each stem are audio that ffmpeg decodes.
     for stem in ("instrumental", "vocals", "original"):
         got = page.evaluate(

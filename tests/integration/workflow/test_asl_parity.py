@@ -403,8 +403,9 @@ def test_audio_pipeline_definition(local_engine, moto_engine, case):
     from melody_dev.workflow import load_definition
 
     functions = {"ProbeFunctionArn": "probe", "SeparateFunctionArn": "separate", "AnalyseFunctionArn": "analyse",
-                 "ReuseResultsFunctionArn": "reuse", "PersistFunctionArn": "persist",
-                 "MarkFailedFunctionArn": "mark_failed"}
+                 "MelodyFunctionArn": "melody", "ReuseResultsFunctionArn": "reuse", "PersistFunctionArn": "persist",
+                 "MarkFailedFunctionArn": "mark_failed",
+                 "NeuralSeparateFunctionArn": "separate"}  # issue 14: the neural task (not taken for a dsp job)
     definition = load_definition(ASL_PATH, {k: fn_arn(v) for k, v in functions.items()})
 
     def separate(_p):
@@ -415,6 +416,8 @@ def test_audio_pipeline_definition(local_engine, moto_engine, case):
     fns = Functions(
         probe=lambda p: {"content_hash": "h1", "cached": case == "cached", "duration_s": 30.0},
         separate=separate, analyse=lambda p: ANALYSIS,
+        # The lead sheet's record (not an echo: the echoed state would carry moto's Parallel deviation).
+        melody=lambda p: {"status": "succeeded", "notes_count": 12},
         reuse=lambda p: {"stems": STEMS, "analysis": ANALYSIS},
         persist=lambda p: {"job_id": p["job_id"], "result_key": "results/h1/hpss"},
         mark_failed=lambda p: {"job_id": p["job_id"], "code": "unsupported_format", "kind": "input"},

@@ -55,10 +55,11 @@ def test_users_function_refuses_a_missing_token(lambda_env):
 # What each API function must not load at import (cold start): audio code anywhere; the X-Ray SDK
 # while tracing is off; OTP, phone-number and signing-key code outside the auth function.
 HEAVY = ("numpy", "scipy", "melody_audio", "aws_xray_sdk", "melody.conversions.steps", "jwt")  # jwt: on first verify
+HEAVY += ("music21", "melody_scores", "melody.scores.steps")  # the score engine: the score pipeline's analyse step only
 SIGNING = ("phonenumbers", "melody.auth.keys", "melody.auth.otp", "melody.auth.tokens", "melody.auth.phone")
 
 
-@pytest.mark.parametrize("area", ["auth", "users", "system", "catalog", "library", "conversions"])
+@pytest.mark.parametrize("area", ["auth", "users", "system", "catalog", "library", "conversions", "scores"])
 def test_every_api_function_imports_only_what_its_routes_use(lambda_env, monkeypatch, area):
     import subprocess
     import sys

@@ -83,12 +83,14 @@ def test_registry_and_protocol():
     assert out.engine == "silence" and not out.vocals.any()
 
 
-def test_demucs_placeholder_is_unavailable_without_weights(tmp_path, monkeypatch):
-    monkeypatch.delenv("MELODY_DEMUCS_WEIGHTS", raising=False)
+def test_the_neural_engine_and_its_former_name_need_weights(tmp_path, monkeypatch):
+    # the engine itself is tested on real (tiny) models in test_neural_engine.py
+    monkeypatch.delenv("MELODY_NEURAL_WEIGHTS", raising=False)
     audio = Audio(np.ones((2, 100), np.float32), SR)
+    for name in ("neural", "demucs"):
+        with pytest.raises(AudioError) as exc:
+            get_engine(name).separate(audio)
+        assert exc.value.code == "model_missing"
     with pytest.raises(AudioError) as exc:
-        get_engine("demucs").separate(audio)
-    assert exc.value.code == "engine_unavailable"
-    with pytest.raises(AudioError) as exc:
-        get_engine("demucs", weights_path=str(tmp_path / "missing.th")).separate(audio)
-    assert exc.value.code == "engine_unavailable"
+        get_engine("demucs", weights_path=str(tmp_path / "missing.onnx")).separate(audio)
+    assert exc.value.code == "model_missing"

@@ -20,7 +20,11 @@ from melody.auth.dynamodb_models import OtpChallengeModel, RateLimitModel, Refre
 from melody.catalog.providers.cache import SearchCacheModel
 from melody.conversions.dynamodb import JobModel, ResultModel
 from melody.core.resources import TABLES, IndexSpec, KeySpec, TableSpec
+from melody.developer.dynamodb import ApiKeyModel, ApiUsageModel
 from melody.library.dynamodb import LibraryItemModel
+from melody.lyrics.dynamodb import LyricsModel
+from melody.renditions.dynamodb import RenditionModel
+from melody.scores.dynamodb import ScoreModel
 from melody.users.dynamodb import UserModel
 from tests.support.table_drift import import_package, model_shape, model_subclasses, table_differences
 
@@ -34,6 +38,11 @@ MODEL_TABLES: dict[type[Model], str] = {
     SearchCacheModel: "search_cache_table",
     JobModel: "jobs_table",
     ResultModel: "results_table",
+    RenditionModel: "renditions_table",
+    LyricsModel: "lyrics_table",
+    ApiKeyModel: "api_keys_table",
+    ApiUsageModel: "api_usage_table",
+    ScoreModel: "scores_table",
 }
 SPECS: dict[str, TableSpec] = {spec.settings_field: spec for spec in TABLES}
 

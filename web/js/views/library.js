@@ -13,6 +13,8 @@ import { trackRow } from './search.js';
 
 const DISMISSED_KEY = 'melody.dismissed_suggestions';
 const STEMS = [['instrumental', 'Instrumental'], ['vocals', 'Vocals'], ['original', 'Original']];
+// Lossless copies, made on request (the first ask starts the export).
+const WAV_STEMS = [['instrumental', 'Instrumental WAV'], ['vocals', 'Vocals WAV']];
 
 function dismissed() {
   try { return new Set(JSON.parse(localStorage.getItem(DISMISSED_KEY) || '[]')); } catch { return new Set(); }
@@ -24,13 +26,24 @@ function dismiss(jobId) {
   try { localStorage.setItem(DISMISSED_KEY, JSON.stringify([...set].slice(-200))); } catch { /* storage disabled */ }
 }
 
-/** Download one stem: the API signs a URL that downloads with a readable name (Content-Disposition). */
-export async function downloadStem(jobId, stem) {
-  const body = await api(`/audio/jobs/${encodeURIComponent(jobId)}/download/${encodeURIComponent(stem)}?format=m4a`);
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/**
+ * Download one stem: the API signs a URL that downloads with a readable name (Content-Disposition).
+ * WAV is made on request: the API answers "preparing" until the export exists, so ask again.
+ */
+export async function downloadStem(jobId, stem, format = 'm4a', onWait = () => {}) {
+  const path = `/audio/jobs/${encodeURIComponent(jobId)}/download/${encodeURIComponent(stem)}?format=${format}`;
+  let body = await api(path);
+  for (let tries = 0; body && body.status === 'preparing' && tries < 100; tries += 1) {
+    onWait();
+    await sleep(Math.min(10, Math.max(1, Number(body.retry_after_s) || 3)) * 1000);
+    body = await api(path);
+  }
   if (!body || typeof body.url !== 'string' || !/^(https?:\/\/|\/(?!\/))/i.test(body.url)) {
     throw new Error('bad download url');
   }
-  const link = h('a', { href: body.url, download: body.filename || `${stem}.m4a`, rel: 'noopener', hidden: true });
+  const link = h('a', { href: body.url, download: body.filename || `${stem}.${format}`, rel: 'noopener', hidden: true });
   document.body.append(link);
   link.click();
   link.remove();
@@ -74,14 +87,18 @@ function uploadRow(item, redraw = () => {}) {
   const del = h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger', 'aria-label': `Delete ${title}` }, 'Delete');
   const downloads = h('div', { class: 'row downloads', role: 'group', 'aria-label': `Download ${title}` },
     h('span', { class: 'downloads-label' }, 'Download:'),
-    STEMS.map(([stem, label]) => {
+    [...STEMS.map(([stem, label]) => [stem, label, 'm4a']), ...WAV_STEMS.map(([stem, label]) => [stem, label, 'wav'])].map(([stem, label, format]) => {
       const btn = h('button', {
-        type: 'button', class: 'btn btn-small btn-ghost', dataset: { stem }, 'aria-label': `Download ${label.toLowerCase()} of ${title}`,
+        type: 'button', class: 'btn btn-small btn-ghost', dataset: { stem, format }, 'aria-label': `Download ${label.toLowerCase()} of ${title}`,
       }, label);
       btn.addEventListener('click', async () => {
         btn.disabled = true;
         try {
-          const got = await downloadStem(jobId, stem);
+          let told = false;
+          const got = await downloadStem(jobId, stem, format, () => {
+            if (!told) toast(`Preparing the ${label.toLowerCase()}…`);
+            told = true;
+          });
           toast(`Downloading “${got.filename || title}”`);
         } catch (err) {
           toast(err instanceof ApiError ? describeError(err, 'The download') : 'The download could not start.', 'error');

@@ -56,7 +56,11 @@ class Audio:
 
 @dataclass
 class Stems:
-    """Output of a separation engine: two stems with the mixture's shape and rate."""
+    """Output of a separation engine: two stems with the mixture's shape and rate.
+
+    ``extras`` holds further stems of a multi-source engine (``drums``, ``bass``, ``other``),
+    each shaped like ``vocals``; two-stem engines leave it empty.
+    """
 
     instrumental: np.ndarray
     vocals: np.ndarray
@@ -64,6 +68,14 @@ class Stems:
     engine: str
     engine_version: str
     meta: dict = field(default_factory=dict)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        """Every stem this result holds: instrumental, vocals, then the extras."""
+        return ["instrumental", "vocals", *self.extras]
+
+    def stem(self, name: str) -> np.ndarray:
+        return self.extras[name] if name in self.extras else getattr(self, name)
 
     def as_audio(self, which: str) -> Audio:
         return Audio(getattr(self, which), self.sample_rate)

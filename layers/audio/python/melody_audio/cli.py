@@ -57,9 +57,25 @@ def _engine_config(name: str) -> dict:
         if os.environ.get("MELODY_LALAL_BASE_URL"):
             cfg["base_url"] = os.environ["MELODY_LALAL_BASE_URL"]
         return cfg
-    if name == "demucs":
-        return {"weights_path": os.environ.get("MELODY_DEMUCS_WEIGHTS") or None}
+    if name in ("neural", "demucs"):
+        cfg = {"weights": os.environ.get("MELODY_NEURAL_WEIGHTS") or os.environ.get("MELODY_DEMUCS_WEIGHTS") or None,
+               "weights_sha256": os.environ.get("MELODY_NEURAL_WEIGHTS_SHA256") or None}
+        if os.environ.get("MELODY_NEURAL_DEVICE"):
+            cfg["device"] = os.environ["MELODY_NEURAL_DEVICE"]
+        return cfg
     return {}
+
+
+def _cli_engine_config(args) -> dict:
+    """The environment's engine settings, overridden by ``--weights`` / ``--weights-sha256`` / ``--device``."""
+    cfg = _engine_config(args.engine)
+    for option, key in (("weights", "weights"), ("weights_sha256", "weights_sha256"), ("device", "device")):
+        value = getattr(args, option, None)
+        if value:
+            if args.engine not in ("neural", "demucs"):
+                raise AudioError("invalid_argument", f"--{option.replace('_', '-')} applies to the neural engine only")
+            cfg[key] = value
+    return cfg
 
 
 def _fail(err: AudioError) -> int:
@@ -90,12 +106,12 @@ def cmd_process(args) -> int:
 
     fmt = args.format
     out = Path(args.outdir)
-    progress = Progress(["decode", "separate", "analyse", "waveform", "encode instrumental", "encode vocals", "write json"])
+    progress = Progress(["decode", "separate", "analyse", "waveform", "encode stems", "write json"])
     progress.start("decode")
     source_bytes = None
     audio = decode(args.input, max_duration_s=args.max_duration)
     progress.start("separate")
-    engine = get_engine(args.engine, **_engine_config(args.engine))
+    engine = get_engine(args.engine, **_cli_engine_config(args))
     if args.engine == "lalal" and isinstance(engine, LalalEngine):
         source_bytes = Path(args.input).read_bytes()
         stems = engine.separate(audio, source_bytes=source_bytes, filename=Path(args.input).name)
@@ -106,18 +122,17 @@ def cmd_process(args) -> int:
     progress.start("waveform")
     peaks = waveform(audio)
     out.mkdir(parents=True, exist_ok=True)
-    progress.start("encode instrumental")
-    inst_path = encode(stems.instrumental, stems.sample_rate, out / f"instrumental.{fmt}", fmt)
-    progress.start("encode vocals")
-    voc_path = encode(stems.vocals, stems.sample_rate, out / f"vocals.{fmt}", fmt)
+    progress.start("encode stems")
+    # instrumental, vocals, then whatever else the engine gave (neural: drums, bass, other)
+    paths = {name: encode(stems.stem(name), stems.sample_rate, out / f"{name}.{fmt}", fmt) for name in stems.names()}
     progress.start("write json")
     data = result.to_dict()
     (out / "analysis.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out / "waveform.json").write_text(json.dumps(peaks, separators=(",", ":")) + "\n", encoding="utf-8")
     progress.done()
     print(_summary(args.input, data))
-    print(f"  instrumental: {inst_path}")
-    print(f"  vocals:       {voc_path}")
+    for name, path in paths.items():
+        print(f"  {name + ':':<14}{path}")
     print(f"  analysis:     {out / 'analysis.json'}")
     print(f"  waveform:     {out / 'waveform.json'}")
     return 0
@@ -164,11 +179,16 @@ def register(subparsers) -> None:
     from .separate import engine_names
 
     p = subparsers.add_parser("process", help="separate stems and analyse an audio file",
-                              description="Write instrumental.<ext>, vocals.<ext>, analysis.json and waveform.json.")
+                              description="Write instrumental.<ext>, vocals.<ext> (and drums, bass, other with the neural engine), "
+                              "analysis.json and waveform.json.")
     p.add_argument("input", help="audio file (anything ffmpeg reads)")
     p.add_argument("-o", "--outdir", required=True, help="output folder")
     p.add_argument("--format", choices=["m4a", "wav"], default="m4a", help="stem format (default m4a: AAC, fast start)")
     p.add_argument("--engine", choices=engine_names(), default="dsp", help="separation engine (default dsp)")
+    p.add_argument("--weights", metavar="PATH_OR_S3_URI",
+                   help="neural engine: folder with model.onnx + model.json, the .onnx file, or s3://... (default MELODY_NEURAL_WEIGHTS)")
+    p.add_argument("--weights-sha256", metavar="HEX", help="neural engine: the weights' expected SHA-256 (default: model.json's)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="neural engine: where onnxruntime runs (default cpu)")
     p.add_argument("--max-duration", type=float, default=config.MAX_DURATION_S, metavar="SECONDS",
                    help=f"refuse longer inputs (default {config.MAX_DURATION_S})")
     p.set_defaults(func=cmd_process)

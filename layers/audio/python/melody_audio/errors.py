@@ -16,6 +16,10 @@ stable, machine-readable ``code`` (never a traceback).  Codes:
 ``remote_timeout``      a remote engine did not answer / finish in time
 ``encode_failed``       ffmpeg could not write the output
 ``invalid_argument``    a caller passed something unusable (format, shape, ...)
+``model_missing``       the neural engine's configured weights (or their manifest) are not there
+``model_checksum_mismatch``  the weights' SHA-256 is not the configured one (nothing is loaded)
+``model_invalid``       the weights or their manifest cannot be used (bad model.json, bad graph)
+``model_out_of_memory`` the model's estimated peak memory exceeds the configured budget
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ REMOTE_ERROR = "remote_error"
 REMOTE_TIMEOUT = "remote_timeout"
 ENCODE_FAILED = "encode_failed"
 INVALID_ARGUMENT = "invalid_argument"
+MODEL_MISSING = "model_missing"
+MODEL_CHECKSUM_MISMATCH = "model_checksum_mismatch"
+MODEL_INVALID = "model_invalid"
+MODEL_OUT_OF_MEMORY = "model_out_of_memory"
 
 
 class AudioError(Exception):

@@ -47,15 +47,35 @@ def catalog_app(services: Services | None) -> FastAPI:
 
 def library_app(services: Services | None) -> FastAPI:
     from melody.library import router
+    from melody.lyrics import router as lyrics  # the player's lyrics: same tables, same catalog reads
 
-    return create_app(services, [router.router])
+    return create_app(services, [router.router, lyrics.router])
 
 
 def conversions_app(services: Services | None) -> FastAPI:
     from melody.conversions import router
+    from melody.renditions import router as renditions  # a job's renditions: /audio/jobs/{job_id}/renditions
+
+    return create_app(services, [router.router, renditions.router])
+
+
+def developer_app(services: Services | None) -> FastAPI:
+    from melody.developer import b2b_router, router
+
+    return create_app(services, [router.router, b2b_router.router])
+
+
+def discover_app(services: Services | None) -> FastAPI:
+    from melody.discover import router
+
+    return create_app(services, [router.router, router.admin_router])
+
+
+
+def scores_app(services: Services | None) -> FastAPI:
+    from melody.scores import router  # never music21: the analysis runs in the score pipeline
 
     return create_app(services, [router.router])
-
 
 # The API functions by name: ``functions/<name>/handler.py`` serves ``FUNCTION_APPS[name]`` and CDK
 # routes exactly that app's routes to it (tests/infra/test_route_drift.py holds both to it).
@@ -66,6 +86,9 @@ FUNCTION_APPS: dict[str, Callable[[Services | None], FastAPI]] = {
     "catalog": catalog_app,
     "library": library_app,
     "conversions": conversions_app,
+    "discover": discover_app,
+    "developer": developer_app,
+    "scores": scores_app,
 }
 
 
@@ -75,9 +98,22 @@ def full_app(services: Services | None) -> FastAPI:
     from melody.auth import wellknown
     from melody.catalog import router as catalog
     from melody.conversions import router as conversions
+    from melody.developer import b2b_router as developer_b2b
+    from melody.developer import router as developer
     from melody.library import router as library
+    from melody.lyrics import router as lyrics
     from melody.system import router as system
     from melody.users import router as users
 
-    routers = [system.router, auth.router, users.router, catalog.router, library.router, conversions.router]
+    routers = [system.router, auth.router, users.router, catalog.router, library.router, lyrics.router, conversions.router]
+    routers += [developer.router, developer_b2b.router]
+    from melody.renditions import router as renditions
+
+    routers += [renditions.router]
+    from melody.discover import router as discover
+
+    routers += [discover.router, discover.admin_router]
+    from melody.scores import router as scores
+
+    routers += [scores.router]
     return create_app(services, routers, root_routers=[wellknown.router])

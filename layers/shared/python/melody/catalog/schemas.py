@@ -232,7 +232,7 @@ class AttachAudioIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(min_length=10, max_length=400, pattern=r"^catalog/[A-Za-z0-9._/-]+$")
-    engine: Literal["dsp", "lalal", "demucs"] | None = None
+    engine: Literal["dsp", "lalal", "neural", "demucs"] | None = None
 
 
 class AttachAudioOut(BaseModel):

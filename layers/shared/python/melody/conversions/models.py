@@ -10,7 +10,10 @@ JobStatus = Literal["awaiting_upload", "queued", "processing", "succeeded", "fai
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
 # Accepted uploads are copied under this prefix of the media bucket (no upload form can write there).
 ORIGINALS_PREFIX = "originals/"
-Engine = Literal["dsp", "lalal", "demucs"]
+# ``neural``: an operator's ONNX separation model; ``demucs`` is its former name (still accepted).
+Engine = Literal["dsp", "lalal", "neural", "demucs"]
+# Stems beyond instrumental and vocals that a multi-source engine (neural) produces, in display order.
+EXTRA_STEMS = ("drums", "bass", "other")
 # Failure codes caused by what the user uploaded (nothing an operator can fix, and a retry cannot).
 INPUT_ERROR_CODES = frozenset(
     {"not_audio", "corrupt_audio", "empty_audio", "silent_audio", "too_long", "file_too_large", "size_mismatch", "object_missing"}
@@ -92,6 +95,11 @@ class AudioResult(BaseModel):
     analysis_key: str
     analysis: dict[str, Any]
     created_at: float
+    # drums / bass / other -> their keys, when the engine produced them (absent in older results)
+    extra_stem_keys: dict[str, str] = Field(default_factory=dict)
+    # the lead sheet: {status, notes_count, key, ..., midi_key, musicxml_key} or {status: failed, code}
+    # (absent in results from before the melody step, and in results reused from them)
+    melody: dict[str, Any] | None = None
 
 
 def execution_name(job: Job) -> str:

@@ -108,3 +108,11 @@ class TrackDirectory(Protocol):
 class TrackMatcher(Protocol):
     def match(self, *, title: str, artist: str | None, duration_s: float | None) -> SuggestedTrack | None:
         """The catalog track these tags most likely are, or None when nothing is close enough."""
+
+
+class StemExports(Protocol):
+    """Lossless (WAV) copies of a song's stems, made on request (the renditions feature makes them)."""
+
+    def export_wav(self, result_key: str, stem: str) -> tuple[str | None, Any]:
+        """(object key, record) when the WAV exists; (None, record) while it is being made."""
+        ...

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from melody.api.deps import AppServices, CurrentUser
 from melody.api.error_codes import error_code
@@ -13,9 +14,11 @@ from melody.api.openapi_docs import CATALOG_UNAVAILABLE, PROTECTED, error_respon
 from melody.conversions.schemas import (
     ConvertTrackRequest,
     DownloadOut,
+    DownloadPendingOut,
     JobOut,
     JobsPage,
     LinkRequest,
+    MelodyOut,
     PresignedPost,
     UploadOut,
     UploadRequest,
@@ -37,7 +40,8 @@ router = APIRouter(prefix="/audio", tags=["audio"], responses=PROTECTED)
             404: "`track_id` is not a catalog track (`track_not_found`).",
             422: "Not an audio file (`unsupported_media_type`), larger than the limit (`file_too_large`; "
             "`details.max_bytes`), over your storage quota (`storage_quota_exceeded`; `details.limit_bytes`, "
-            "`details.used_bytes`), or the body fails validation (`validation_error`).",
+            "`details.used_bytes`), an `engine` this deployment does not offer (`engine_unavailable`; `details.engines`), "
+            "or the body fails validation (`validation_error`).",
             429: "Too many uploads started by this user in the last minute or hour (`rate_limited`), or too many "
             "upload forms not yet used (`too_many_pending_uploads`; a form no longer counts once it expires): "
             "retry after `Retry-After` seconds (also `details.retry_after_s`).",
@@ -64,7 +68,15 @@ def create_upload(body: UploadRequest, user_id: CurrentUser, services: AppServic
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
     responses={
-        **error_responses(422, 404, descriptions={404: "The track has no audio to convert (`track_audio_not_found`)."}),
+        **error_responses(
+            422,
+            404,
+            descriptions={
+                404: "The track has no audio to convert (`track_audio_not_found`).",
+                422: "An `engine` this deployment does not offer (`engine_unavailable`; `details.engines`), or the body "
+                "fails validation (`validation_error`).",
+            },
+        ),
         **unavailable(CATALOG_UNAVAILABLE),
     },
 )
@@ -119,33 +131,63 @@ def link_upload(job_id: str, body: LinkRequest, user_id: CurrentUser, services: 
 @router.get(
     "/jobs/{job_id}/download/{stem}",
     response_model=DownloadOut,
-    responses=error_responses(
-        404,
-        409,
-        422,
-        descriptions={
-            404: "No such job of yours (`job_not_found`) or stem (`stem_not_found`).",
-            409: "The job has not succeeded (`job_not_ready`).",
-            422: "Stems are stored and offered as m4a (AAC) only (`format_unavailable`; `details.formats`).",
+    responses={
+        202: {
+            "description": "A WAV export is being made (`status` preparing): ask again after `retry_after_s`.",
+            "model": DownloadPendingOut,
         },
-    ),
+        **error_responses(
+            404,
+            409,
+            422,
+            descriptions={
+                404: "No such job of yours (`job_not_found`) or stem (`stem_not_found`: drums, bass and other exist "
+                "only for songs separated by a multi-stem engine; `details.stems`).",
+                409: "The job has not succeeded (`job_not_ready`).",
+                422: "That format is not offered for that stem (`format_unavailable`; `details.formats`): wav is "
+                "made for the instrumental and vocals only.",
+            },
+        ),
+    },
 )
 def download_stem(
     job_id: str,
-    stem: Literal["instrumental", "vocals", "original"],
+    stem: Literal["instrumental", "vocals", "original", "drums", "bass", "other"],
     user_id: CurrentUser,
     services: AppServices,
     fmt: Annotated[
-        Literal["m4a"],
+        Literal["m4a", "wav"],
         Query(
             alias="format",
-            description="`m4a` (AAC, as the stems are stored); any other format is not offered (422 `format_unavailable`)",
+            description="`m4a` (AAC, as the stems are stored) or `wav` (16-bit PCM, made on request: the first "
+            "ask answers 202 and starts it)",
             json_schema_extra=error_code("format_unavailable"),
         ),
     ] = "m4a",
-) -> DownloadOut:
+) -> DownloadOut | JSONResponse:
     """A link that downloads one stem (or the original upload) named after the song's title."""
-    return DownloadOut(**services.jobs.download(user_id, job_id, stem, fmt))
+    exports = services.renditions if fmt == "wav" else None
+    body = services.jobs.download(user_id, job_id, stem, fmt, exports=exports)
+    if body.get("status") == "preparing":
+        pending = DownloadPendingOut(**body)
+        return JSONResponse(
+            pending.model_dump(), status_code=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(pending.retry_after_s)}
+        )
+    return DownloadOut(**body)
+
+
+@router.get(
+    "/jobs/{job_id}/melody",
+    response_model=MelodyOut,
+    responses=error_responses(
+        404,
+        409,
+        descriptions={**_NOT_FOUND, 409: "The job has not succeeded (`job_not_ready`)."},
+    ),
+)
+def job_melody(job_id: str, user_id: CurrentUser, services: AppServices) -> MelodyOut:
+    """The sung melody of the song as notes: key, meter, chords, and links to its MIDI and MusicXML lead sheet."""
+    return MelodyOut.model_validate(services.jobs.melody(user_id, job_id))
 
 
 @router.post(

@@ -38,7 +38,11 @@ class UploadRequest(BaseModel):
         json_schema_extra=error_code("validation_error", less_than_equal="file_too_large"),
         description="The file's exact size in bytes: the upload form accepts a file of this size only.",
     )
-    engine: Engine | None = None
+    engine: Engine | None = Field(
+        default=None,
+        description="The separation engine (default: the deployment's); one the deployment does not offer answers 422 "
+        "`engine_unavailable` with `details.engines`. `neural` gives drums, bass and other stems too.",
+    )
     track_id: str | None = Field(
         default=None,
         min_length=3,
@@ -57,15 +61,64 @@ class LinkRequest(BaseModel):
 class DownloadOut(BaseModel):
     url: str = Field(description="A presigned GET answering `Content-Disposition: attachment` with `filename`.")
     filename: str
-    format: str = Field(description="`m4a` for a stem; for `original`, the uploaded file's own extension.")
+    format: str = Field(
+        description="`m4a` or `wav` for a stem, as asked; for `original`, the uploaded file's own extension."
+    )
     expires_in: int
+
+
+class DownloadPendingOut(BaseModel):
+    """A WAV export being made: ask the same URL again after ``retry_after_s``."""
+
+    status: Literal["preparing"] = "preparing"
+    export_id: str
+    retry_after_s: int
+
+
+class MelodyKey(BaseModel):
+    tonic: str
+    mode: str
+
+
+class MelodyDownloads(BaseModel):
+    midi: str = Field(description="`melody.mid` (presigned GET, short-lived).")
+    musicxml: str = Field(description="`melody.musicxml`, the lead sheet (presigned GET, short-lived).")
+    notes: str = Field(description="`melody.json`: the notes in seconds and the bar times, to follow the song.")
+
+
+class MelodyOut(BaseModel):
+    """The sung melody of a job's song as a lead sheet."""
+
+    status: Literal["succeeded", "failed", "unavailable"] = Field(
+        description="`unavailable`: the song was processed before lead sheets existed."
+    )
+    code: str | None = Field(default=None, description="Why the melody step failed (the conversion itself succeeded).")
+    notes_count: int | None = None
+    key: MelodyKey | None = None
+    time_signature: str | None = None
+    bpm: float | None = None
+    tracker: str | None = None
+    in_key_ratio: float | None = None
+    range: list[int] | None = Field(default=None, description="Lowest and highest MIDI pitch sung.")
+    chords: list[str] = Field(default_factory=list, description="One chord symbol per bar that has one.")
+    first_bar_s: float | None = Field(default=None, description="Where bar 1 of the lead sheet is in the song.")
+    downloads: MelodyDownloads | None = None
+    expires_in: int | None = None
+    analysis_status: str | None = Field(
+        default=None, description="`succeeded`, `skipped` (no score engine installed) or `failed: <code>`."
+    )
+    analysis: dict[str, Any] | None = Field(default=None, description="The score analysis of the lead sheet.")
 
 
 class ConvertTrackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     track_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    engine: Engine | None = None
+    engine: Engine | None = Field(
+        default=None,
+        description="The separation engine (default: the deployment's); one the deployment does not offer answers 422 "
+        "`engine_unavailable` with `details.engines`.",
+    )
 
 
 class PresignedPost(BaseModel):
@@ -132,6 +185,13 @@ class AnalysisOut(BaseModel):
 class Results(BaseModel):
     instrumental_url: str
     vocals_url: str
+    drums_url: str | None = Field(default=None, description="With a multi-stem engine (`neural`) only.")
+    bass_url: str | None = Field(default=None, description="With a multi-stem engine (`neural`) only.")
+    other_url: str | None = Field(default=None, description="With a multi-stem engine (`neural`) only.")
+    stems: list[str] = Field(
+        default_factory=lambda: ["instrumental", "vocals"],
+        description="The stems this result has, in display order: instrumental and vocals, then drums, bass, other when present.",
+    )
     waveform_url: str
     original_url: str
     analysis: AnalysisOut

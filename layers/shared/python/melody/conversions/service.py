@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from melody.conversions.models import (
+    EXTRA_STEMS,
     INPUT_ERROR_CODES,
     ORIGINALS_PREFIX,
     Job,
@@ -24,11 +25,13 @@ from melody.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Se
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from melody.conversions.models import AudioResult
     from melody.conversions.ports import (
         JobStore,
         ObjectStorage,
         RateLimiter,
         ResultStore,
+        StemExports,
         TrackAudio,
         TrackDirectory,
         TrackMatcher,
@@ -51,7 +54,9 @@ def safe_filename(name: str) -> str:
 _NOT_IN_FILENAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _AUDIO_EXTENSION = re.compile(r"\.(mp3|m4a|aac|wav|flac|ogg|oga|opus|wma|aif|aiff|mp4|webm)$", re.I)
 STEMS = ("instrumental", "vocals", "original")
-DOWNLOAD_FORMATS = ("m4a",)
+DOWNLOAD_FORMATS = ("m4a", "wav")
+# Seconds a client should wait before asking again for a WAV export being made.
+EXPORT_RETRY_AFTER_S = 3
 
 
 def display_title(filename: str) -> str:
@@ -116,6 +121,7 @@ class JobService:
         upload_url_expires_s: int,
         media_url_expires_s: int,
         default_engine: str = "dsp",
+        engines: list[str] | None = None,
         track_audio: TrackAudio | None = None,
         limiter: RateLimiter | None = None,
         limits: UploadLimits | None = None,
@@ -136,6 +142,8 @@ class JobService:
         self._upload_expires = upload_url_expires_s
         self._media_expires = media_url_expires_s
         self._default_engine = default_engine
+        # the engines this deployment offers (None: any the request schema allows)
+        self._engines = frozenset(engines) if engines is not None else None
         self._track_audio = track_audio
         self._limiter = limiter
         self._limits = limits
@@ -172,6 +180,7 @@ class JobService:
                 code="file_too_large",
                 details={"max_bytes": self._max_upload_bytes},
             )
+        engine = self._offered_engine(engine)
         if track_id is not None:
             self._require_track(track_id)
         now = self._clock.now()
@@ -240,7 +249,20 @@ class JobService:
             if wait is not None:
                 raise RateLimited("Too many uploads started; try again later.", retry_after_s=wait)
 
+    def _offered_engine(self, engine: str | None) -> str:
+        """The job's engine: the one asked for if this deployment offers it, else the default."""
+        if engine is None:
+            return self._default_engine
+        if self._engines is not None and engine not in self._engines:
+            raise InvalidInput(
+                "That separation engine is not offered here.",
+                code="engine_unavailable",
+                details={"engines": sorted(self._engines)},
+            )
+        return engine
+
     def convert_track(self, user_id: str, track_id: str, engine: str | None) -> Job:
+        engine = self._offered_engine(engine)
         location = self._track_audio.audio_location(track_id) if self._track_audio else None
         if location is None:
             raise NotFound("That track has no audio to convert.", code="track_audio_not_found")
@@ -291,6 +313,13 @@ class JobService:
                 self._media_bucket, result.instrumental_key, expires_s=self._media_expires, filename=f"{stem} (instrumental).m4a"
             ),
             "vocals_url": get(self._media_bucket, result.vocals_key, expires_s=self._media_expires, filename=f"{stem} (vocals).m4a"),
+            # drums / bass / other when the engine produced them (neural); absent otherwise
+            **{
+                f"{name}_url": get(self._media_bucket, key, expires_s=self._media_expires, filename=f"{stem} ({name}).m4a")
+                for name, key in result.extra_stem_keys.items()
+                if name in EXTRA_STEMS
+            },
+            "stems": ["instrumental", "vocals", *(name for name in EXTRA_STEMS if name in result.extra_stem_keys)],
             "waveform_url": get(self._media_bucket, result.waveform_key, expires_s=self._media_expires),
             "original_url": get(*source_location(job), expires_s=self._media_expires),
             "analysis": result.analysis,
@@ -334,16 +363,24 @@ class JobService:
             self._library.link_upload(user_id, job_id, track_id=track_id, suggested=job.suggested_track, now=now)
         return self.get_for_user(user_id, job_id)
 
-    def download(self, user_id: str, job_id: str, stem: str, fmt: str) -> dict[str, Any]:
-        """A presigned GET that downloads one stem (or the original) under a readable file name."""
+    def download(
+        self, user_id: str, job_id: str, stem: str, fmt: str, *, exports: StemExports | None = None
+    ) -> dict[str, Any]:
+        """A presigned GET that downloads one stem (or the original) under a readable file name.
+
+        ``wav`` is made on request (by ``exports``): the first ask answers ``{"status": "preparing"}``
+        and starts it; asking again once it is made answers the link.
+        """
         job = self.get_for_user(user_id, job_id)
-        if stem not in STEMS:
+        if stem not in (*STEMS, *EXTRA_STEMS):
             raise NotFound("No such stem.", code="stem_not_found", details={"stems": list(STEMS)})
-        if fmt not in DOWNLOAD_FORMATS:
+        wav_stems = ("instrumental", "vocals")
+        if fmt not in DOWNLOAD_FORMATS or (fmt == "wav" and (exports is None or stem not in wav_stems)):
             raise InvalidInput(
-                "That format is not offered; stems download as m4a (AAC).",
+                "That format is not offered for this stem: stems download as m4a (AAC), and the instrumental "
+                "and vocals as wav on request.",
                 code="format_unavailable",
-                details={"formats": list(DOWNLOAD_FORMATS)},
+                details={"formats": ["m4a", "wav"] if stem in wav_stems and exports is not None else ["m4a"]},
             )
         result = self._results.get(job.result_key) if job.status == "succeeded" and job.result_key else None
         if result is None:
@@ -357,10 +394,43 @@ class JobService:
             fmt = extension  # the upload as it came, in its own format
         else:
             bucket = self._media_bucket
-            key = result.instrumental_key if stem == "instrumental" else result.vocals_key
-            filename = f"{base} ({stem}).m4a"
+            if stem in EXTRA_STEMS:
+                extra_key = result.extra_stem_keys.get(stem)
+                if extra_key is None:  # this song's engine made two stems only
+                    raise NotFound("This song has no such stem.", code="stem_not_found", details={"stems": self._stems_of(result)})
+                key = extra_key
+            elif fmt == "wav" and exports is not None:
+                wav_key, export = exports.export_wav(job.result_key or "", stem)
+                if wav_key is None:
+                    return {"status": "preparing", "export_id": export.rendition_id, "retry_after_s": EXPORT_RETRY_AFTER_S}
+                key = wav_key
+            else:
+                key = result.instrumental_key if stem == "instrumental" else result.vocals_key
+            filename = f"{base} ({stem}).{fmt}"
         url = self._storage.presign_download(bucket, key, expires_s=self._media_expires, filename=filename)
         return {"url": url, "filename": filename, "format": fmt, "expires_in": self._media_expires}
+
+    def melody(self, user_id: str, job_id: str) -> dict[str, Any]:
+        """The job's lead sheet: what the melody step recorded, with short-lived links to its files."""
+        job = self.get_for_user(user_id, job_id)
+        result = self._results.get(job.result_key) if job.status == "succeeded" and job.result_key else None
+        if result is None:
+            raise Conflict("The song is not ready yet.", code="job_not_ready")
+        record = dict(result.melody or {})
+        if not record:
+            return {"status": "unavailable"}
+        if record.get("status") != "succeeded":
+            return {"status": "failed", "code": str(record.get("code") or "processing_failed")}
+        links = {
+            kind: self._storage.presign_get(self._media_bucket, record[f"{kind}_key"], expires_s=self._media_expires)
+            for kind in ("midi", "musicxml", "notes")
+        }
+        shown = {k: v for k, v in record.items() if not k.endswith("_key")}
+        return {**shown, "downloads": links, "expires_in": self._media_expires}
+
+    @staticmethod
+    def _stems_of(result: AudioResult) -> list[str]:
+        return [*STEMS, *(name for name in EXTRA_STEMS if name in result.extra_stem_keys)]
 
     def retry(self, user_id: str, job_id: str) -> Job:
         """Run a failed job again from its kept original (a new execution, ``<job id>-r<n>``)."""
@@ -407,8 +477,12 @@ class JobService:
             released = self._results.release_ref(job.result_key, job_id)
             if released is not None:
                 # The waveform (analysis/<hash>/waveform.json) is shared by every engine: it stays.
-                for key in (released.instrumental_key, released.vocals_key, released.analysis_key):
+                for key in (released.instrumental_key, released.vocals_key, released.analysis_key, *released.extra_stem_keys.values()):
                     self._storage.delete(self._media_bucket, key)
+                # the lead sheet's files (issue 12) go with the stems they were made from
+                for name, key in (released.melody or {}).items():
+                    if name.endswith("_key") and isinstance(key, str):
+                        self._storage.delete(self._media_bucket, key)
         if job.source == "upload":
             if job.original_bucket and job.original_key:
                 self._storage.delete(job.original_bucket, job.original_key)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from melody.conversions.models import INPUT_ERROR_CODES, AudioResult, result_key_for
+from melody.conversions.models import EXTRA_STEMS, INPUT_ERROR_CODES, AudioResult, result_key_for
 from melody.core.errors import ObjectMissing
 
 if TYPE_CHECKING:
@@ -131,12 +131,14 @@ class PipelineSteps:
             def run(audio: ModuleType) -> tuple[Any, dict[str, Path]]:
                 decoded = self._decode(audio, path)
                 stems = audio.separate(decoded, engine=engine, **self._engine_options.get(engine, {}))
-                out = {name: path.with_name(f"{name}.m4a") for name in ("instrumental", "vocals")}
+                # instrumental, vocals and any extra stems the engine gave (neural: drums, bass, other)
+                names = ["instrumental", "vocals", *(n for n in EXTRA_STEMS if n in stems.extras)]
+                out = {name: path.with_name(f"{name}.m4a") for name in names}
                 # Two ffmpeg processes at once: AAC encoding is the longest part of this step, and
                 # the separate function has more than one vCPU.
                 with ThreadPoolExecutor(max_workers=2) as pool:
                     encodes = [
-                        pool.submit(audio.encode, getattr(stems, name), stems.sample_rate, str(target), "m4a")
+                        pool.submit(audio.encode, stems.stem(name), stems.sample_rate, str(target), "m4a")
                         for name, target in out.items()
                     ]
                     for encode in encodes:
@@ -148,7 +150,8 @@ class PipelineSteps:
             for name, file in files.items():
                 keys[f"{name}_key"] = f"{prefix}/{name}.m4a"
                 self._storage.upload(str(file), self._media_bucket, keys[f"{name}_key"], content_type="audio/mp4")
-        return {**keys, "engine": stems.engine, "engine_version": stems.engine_version}
+        extra = {name: keys.pop(f"{name}_key") for name in EXTRA_STEMS if f"{name}_key" in keys}
+        return {**keys, "extra_stem_keys": extra, "engine": stems.engine, "engine_version": stems.engine_version}
 
     def analyse(self, state: dict[str, Any]) -> dict[str, Any]:
         """Analysis and waveform. Runs in parallel with ``separate``, so the analysis names the
@@ -171,6 +174,54 @@ class PipelineSteps:
             self._storage.put_json(self._media_bucket, waveform_key, peaks)
         return {"analysis_key": analysis_key, "waveform_key": waveform_key, "analysis": analysis}
 
+    def melody(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The sung melody as a lead sheet (``melody.mid``, ``melody.musicxml``, ``melody.json``) from
+        the vocal stem, the analysis' beats and key, and the instrumental's chords; then the score
+        analysis of the lead sheet when the score engine is installed. Optional: the ASL catches
+        its failure and the job still succeeds, with ``melody: {status: failed, code}``."""
+        job_id, engine = state["job_id"], state["engine"]
+        digest = state["probe"]["content_hash"]
+        stems, analysis = state["results"]["stems"], state["results"]["analysis"]["analysis"]
+        prefix = f"melody/{digest}/{engine}"
+        folder = self._work_dir / f"melody-{job_id}-{time.monotonic_ns()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._step(job_id, "melody", progress=88):
+                paths = {name: folder / f"{name}.m4a" for name in ("vocals", "instrumental")}
+                for name, path in paths.items():
+                    self._storage.download(self._media_bucket, stems[f"{name}_key"], str(path))
+
+                def run(audio: ModuleType) -> Any:
+                    from melody_audio.melody import lead_sheet
+
+                    vocals = self._decode(audio, paths["vocals"], allow_silence=True)
+                    instrumental = self._decode(audio, paths["instrumental"], allow_silence=True)
+                    return lead_sheet(vocals.samples, vocals.sample_rate, analysis,
+                                      instrumental=instrumental.samples)
+
+                sheet = self._audio_call(run)
+                record: dict[str, Any] = {"status": "succeeded", **sheet.summary(), **sheet.extra}
+                files = {"midi": ("melody.mid", sheet.midi, "audio/midi"),
+                         "musicxml": ("melody.musicxml", sheet.musicxml, "application/vnd.recordare.musicxml+xml")}
+                for kind, (name, data, content_type) in files.items():
+                    (folder / name).write_bytes(data)
+                    record[f"{kind}_key"] = f"{prefix}/{name}"
+                    self._storage.upload(str(folder / name), self._media_bucket, record[f"{kind}_key"],
+                                         content_type=content_type)
+                record["notes_key"] = f"{prefix}/melody.json"
+                self._storage.put_json(self._media_bucket, record["notes_key"],
+                                       {"notes": [n.to_dict() for n in sheet.notes], **sheet.extra})
+                record.pop("bar_times_s", None)  # in melody.json; the record stays small
+                score, record["analysis_status"] = _score_analysis(folder / "melody.musicxml")
+                if score is not None:
+                    record["score_analysis_key"] = f"{prefix}/score_analysis.json"
+                    self._storage.put_json(self._media_bucket, record["score_analysis_key"], score)
+                # inline in the result record only while small (a DynamoDB item holds 400 KB)
+                record["analysis"] = score if score is not None and len(json.dumps(score)) <= 64_000 else None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return record
+
     def reuse(self, state: dict[str, Any]) -> dict[str, Any]:
         with self._step(state["job_id"], "reuse", progress=90):  # timed and counted like every step
             result = self._results.get(result_key_for(state["probe"]["content_hash"], state["engine"]))
@@ -180,6 +231,7 @@ class PipelineSteps:
             "stems": {
                 "instrumental_key": result.instrumental_key,
                 "vocals_key": result.vocals_key,
+                "extra_stem_keys": result.extra_stem_keys,
                 "engine": result.engine,
                 "engine_version": result.engine_version,
             },
@@ -204,10 +256,12 @@ class PipelineSteps:
                     engine_version=stems["engine_version"],
                     instrumental_key=stems["instrumental_key"],
                     vocals_key=stems["vocals_key"],
+                    extra_stem_keys=stems.get("extra_stem_keys") or {},
                     waveform_key=analysis["waveform_key"],
                     analysis_key=analysis["analysis_key"],
                     analysis=analysis["analysis"],
                     created_at=self._clock.now(),
+                    melody=melody_record(state),
                 )
             )
             self._write_catalog_attributes(job_id, digest, analysis["analysis"])
@@ -319,6 +373,30 @@ class PipelineSteps:
             return fn(melody_audio)
         except melody_audio.AudioError as exc:
             raise AudioRejected(exc.code, exc.message) from None
+
+
+def _score_analysis(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """The score engine's analysis of the lead sheet: ``(analysis, "succeeded")``, or ``(None,
+    "skipped")`` where the score engine (music21) is not installed, or ``(None, "failed: <code>")``."""
+    try:
+        import melody_scores  # music21: optional in this image
+    except ImportError:
+        return None, "skipped"
+    try:
+        result: dict[str, Any] = melody_scores.analyse(str(path)).to_dict()
+    except melody_scores.ScoreError as exc:
+        return None, f"failed: {getattr(exc, 'code', 'score_error')}"
+    return result, "succeeded"
+
+
+def melody_record(state: dict[str, Any]) -> dict[str, Any] | None:
+    """What Persist stores for the melody: the Melody step's record, or ``{status: failed, code}``
+    when the ASL caught its failure (``$.melody_error``), or None on a path without the step."""
+    if isinstance(state.get("melody"), dict) and isinstance(state["melody"].get("record"), dict):
+        return dict(state["melody"]["record"])
+    if isinstance(state.get("melody_error"), dict):
+        return {"status": "failed", "code": failure_reason(state["melody_error"])[0]}
+    return None
 
 
 def failure_reason(error: dict[str, Any]) -> tuple[str, str]:

@@ -70,6 +70,28 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     # Stems and analysis keyed by the audio's content hash and engine: processed once.
     TableSpec("AudioResultsTable", "results_table", KeySpec("result_key"), ttl_attribute=None),
+    # Lyrics: LRCLIB answers ("lrclib#<hash>", expiring through ttl) and users' own LRC ("user#<user>#<track>").
+    TableSpec("LyricsTable", "lyrics_table", KeySpec("lyrics_key")),
+    # Developer API keys, keyed by the HMAC of the key (the key itself is never stored); a user's keys
+    # through by_user. Usage: per key per day and month, billed analyses, analyze jobs (pk/sk).
+    TableSpec(
+        "ApiKeysTable",
+        "api_keys_table",
+        KeySpec("key_hash"),
+        ttl_attribute=None,
+        indexes=(IndexSpec("by_user", KeySpec("user_id"), KeySpec("created_at", "N")),),
+    ),
+    TableSpec("ApiUsageTable", "api_usage_table", KeySpec("pk"), KeySpec("sk")),
+    # Renditions of converted songs (key/tempo), keyed by an id derived from (result, semitones, tempo).
+    TableSpec("RenditionsTable", "renditions_table", KeySpec("rendition_id"), ttl_attribute=None),
+    # Scores: one record per uploaded score; a user's scores newest first through by_user.
+    TableSpec(
+        "ScoresTable",
+        "scores_table",
+        KeySpec("score_id"),
+        ttl_attribute=None,
+        indexes=(IndexSpec("by_user", KeySpec("user_id"), KeySpec("created_at", "N")),),
+    ),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (

@@ -31,7 +31,18 @@ if TYPE_CHECKING:
     from melody.core.s3 import S3Storage
     from melody.core.settings import AuthSettings
     from melody.core.sql.executor import SqlExecutor
+    from melody.developer.finder import TrackFinder
+    from melody.developer.service import DeveloperService
+    from melody.discover.crawl import Crawler
+    from melody.discover.fetch import Fetcher
+    from melody.discover.postgres import DiscoverRepository
+    from melody.discover.service import DiscoverService
     from melody.library.service import LibraryService
+    from melody.lyrics.service import LyricsService
+    from melody.renditions.service import RenditionService
+    from melody.renditions.steps import RenditionSteps
+    from melody.scores.service import ScoreService
+    from melody.scores.steps import ScoreSteps
     from melody.users.service import UserService
 
 __all__ = ["Services", "build_sms_sender", "check_sms_settings"]
@@ -58,6 +69,7 @@ class Services:
         executor: SqlExecutor | None = None,
         storage: S3Storage | None = None,
         track_audio: CatalogTrackAudio | None = None,
+        lyrics_provider: Any = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -66,6 +78,7 @@ class Services:
         self._instrumental = instrumental
         self._providers = providers
         self._cache = cache
+        self._lyrics_provider = lyrics_provider
         # Given pieces fill the cached properties of the same name (and survive renew_clients).
         given = {"executor": executor, "storage": storage, "track_audio": track_audio}
         self._given = {name: piece for name, piece in given.items() if piece is not None}
@@ -285,6 +298,39 @@ class Services:
         return DynamoSearchCache()
 
     @cached_property
+    def lyrics(self) -> LyricsService:
+        """Synced lyrics: the caller's attached LRC, else LRCLIB's (cached in ``lyrics_table``)."""
+        from melody.conversions.dynamodb import DynamoJobStore, bind_job_models
+        from melody.lyrics.dynamodb import DynamoLyricsStore, bind_lyrics_model
+        from melody.lyrics.service import LyricsService
+        from melody.lyrics.songs import CatalogAndUploads
+
+        bind_lyrics_model(self.settings)
+        bind_job_models(self.settings)
+        return LyricsService(
+            DynamoLyricsStore(),
+            CatalogAndUploads(lambda: self.catalog, DynamoJobStore),
+            provider=lambda: self.lyrics_provider,
+            clock=self.clock,
+            cache_ttl_s=getattr(self.settings, "lyrics_cache_ttl_s", 7 * 24 * 3600),
+            provider_timeout_s=getattr(self.settings, "lyrics_timeout_s", 3.0),
+        )
+
+    @cached_property
+    def lyrics_provider(self) -> Any:
+        """LRCLIB (no credentials), or None when ``lyrics_provider`` is empty; tests pass a transport."""
+        if self._lyrics_provider is not None:
+            return self._lyrics_provider
+        if getattr(self.settings, "lyrics_provider", "lrclib") != "lrclib":
+            return None
+        from melody.lyrics.lrclib import LrclibProvider
+
+        return LrclibProvider(
+            base_url=getattr(self.settings, "lrclib_base_url", "https://lrclib.net"),
+            timeout=getattr(self.settings, "lyrics_timeout_s", 3.0),
+        )
+
+    @cached_property
     def search(self) -> MusicSearchService:
         from melody.catalog.service import MusicSearchService
 
@@ -345,6 +391,7 @@ class Services:
             upload_url_expires_s=expires_s,
             media_url_expires_s=getattr(s, "media_url_expires_s", 3600),
             default_engine=getattr(s, "default_engine", "dsp"),
+            engines=s.offered_engines() if hasattr(s, "offered_engines") else None,
             track_audio=self.track_audio,
         )
         return CatalogAudioService(
@@ -360,6 +407,57 @@ class Services:
         from melody.catalog.attributes import LazyAttributesWriter
 
         return LazyAttributesWriter(lambda: self.catalog)
+
+    # -- discover (sources, crawler, follows, feed) ---------------------------------------------
+
+    @cached_property
+    def discover_store(self) -> DiscoverRepository:
+        from melody.discover.postgres import DiscoverRepository
+
+        return DiscoverRepository(self.executor)
+
+    @cached_property
+    def discover_fetcher(self) -> Fetcher:
+        from melody.discover.fetch import Fetcher, FetchPolicy
+
+        s = self.settings
+        return Fetcher(
+            FetchPolicy(
+                user_agent=getattr(s, "discover_user_agent", FetchPolicy.user_agent),
+                min_host_delay_s=getattr(s, "discover_min_host_delay_s", 2.0),
+                timeout_s=getattr(s, "discover_fetch_timeout_s", 15.0),
+                max_bytes=getattr(s, "discover_max_bytes", 2 * 1024 * 1024),
+                max_redirects=getattr(s, "discover_max_redirects", 5),
+                allow_loopback=bool(getattr(s, "discover_allow_loopback", False)),
+            )
+        )
+
+    @cached_property
+    def discover_crawler(self) -> Crawler:
+        from melody.discover.crawl import Crawler
+        from melody.discover.match import CatalogMatcher
+
+        s = self.settings
+        return Crawler(
+            self.discover_store,
+            self.discover_fetcher,
+            CatalogMatcher(self.catalog, self.discover_store),
+            self.clock,
+            interval_s=getattr(s, "discover_crawl_interval_s", 3600),
+            workers=getattr(s, "discover_crawl_workers", 8),
+        )
+
+    @cached_property
+    def discover(self) -> DiscoverService:
+        from melody.catalog.activity import UserPreferences
+        from melody.discover.service import DiscoverService
+
+        return DiscoverService(
+            self.discover_store,
+            lambda: self.catalog,
+            languages_of=UserPreferences(self.users).preferred_languages,
+            crawler=lambda: self.discover_crawler,
+        )
 
     # -- conversions (uploads, jobs, the pipeline's steps) ------------------------------------
 
@@ -408,6 +506,7 @@ class Services:
             upload_url_expires_s=s.upload_url_expires_s,
             media_url_expires_s=s.media_url_expires_s,
             default_engine=s.default_engine,
+            engines=s.offered_engines(),
             track_audio=self.track_audio,
             limiter=DynamoRateLimiter(),
             limits=UploadLimits(
@@ -443,8 +542,17 @@ class Services:
         engine_options: dict[str, dict[str, Any]] = {}
         if getattr(s, "lalal_api_key", None):
             engine_options["lalal"] = {"license_key": s.lalal_api_key.get_secret_value()}
-        if getattr(s, "demucs_weights_path", None):
-            engine_options["demucs"] = {"weights_path": str(s.demucs_weights_path)}
+        neural_weights = getattr(s, "neural_weights", None) or getattr(s, "demucs_weights_path", None)
+        if neural_weights:
+            # the neural engine (and its former name, demucs): the operator's weights, never a hub
+            neural = {
+                "weights": str(neural_weights),
+                "weights_sha256": s.neural_weights_sha256,
+                "device": s.neural_device,
+                "memory_budget_mb": s.neural_memory_budget_mb,
+                "batch_size": s.neural_batch_size,
+            }
+            engine_options["neural"] = engine_options["demucs"] = neural
         from melody.conversions.completion import CompletionRecorder
         from melody.library.dynamodb import DynamoLibraryStore, bind_library_model
 
@@ -465,6 +573,199 @@ class Services:
             on_step=emit_step_metric,
             on_failure=emit_failure_metric,
             catalog_attributes=self.catalog_attributes_writer(),
+        )
+
+    # -- renditions (key/tempo changes of converted songs, their state machine's steps) --------
+
+    def use_renditions_workflow(self, workflow: Any) -> None:
+        """Start renditions with ``workflow`` (the local stack's ASL runner) instead of Step Functions."""
+        self._renditions_workflow = workflow  # an attribute, so renew_clients keeps it
+        self.__dict__.pop("renditions_workflow", None)
+        self.__dict__.pop("renditions", None)
+
+    @cached_property
+    def renditions_workflow(self) -> Any:
+        given = getattr(self, "_renditions_workflow", None)
+        if given is not None:
+            return given
+        import boto3
+
+        from melody.conversions.workflow import StepFunctionsStarter
+
+        arn = getattr(self.settings, "renditions_state_machine_arn", None)
+        if not arn:
+            raise RuntimeError("MELODY_RENDITIONS_STATE_MACHINE_ARN is not set")
+        return StepFunctionsStarter(boto3.client("stepfunctions", region_name=self.settings.aws_region), arn)
+
+    @cached_property
+    def renditions(self) -> RenditionService:
+        from melody.auth.dynamodb import DynamoRateLimiter
+        from melody.auth.dynamodb_models import bind_auth_models
+        from melody.conversions.dynamodb import DynamoJobStore, bind_job_models
+        from melody.conversions.storage import UploadStorage
+        from melody.renditions.dynamodb import DynamoRenditionStore, bind_rendition_model
+        from melody.renditions.service import RenditionService
+
+        s = self.settings
+        bind_job_models(s)
+        bind_auth_models(s)  # the rate-limit table: new renditions per user per hour
+        bind_rendition_model(s)
+        return RenditionService(
+            DynamoJobStore(),
+            DynamoRenditionStore(),
+            UploadStorage(self.storage),
+            self.renditions_workflow,
+            self.clock,
+            media_bucket=s.media_bucket,
+            media_url_expires_s=s.media_url_expires_s,
+            limiter=DynamoRateLimiter(),
+            per_user_per_hour=getattr(s, "renditions_per_user_per_hour", 30),
+        )
+
+    @cached_property
+    def rendition_steps(self) -> RenditionSteps:
+        from melody.conversions.dynamodb import DynamoResultStore, bind_job_models
+        from melody.conversions.metrics import emit_step_metric
+        from melody.conversions.storage import UploadStorage
+        from melody.renditions.dynamodb import DynamoRenditionStore, bind_rendition_model
+        from melody.renditions.steps import RenditionSteps
+
+        s = self.settings
+        bind_job_models(s)
+        bind_rendition_model(s)
+        return RenditionSteps(
+            DynamoRenditionStore(),
+            DynamoResultStore(),
+            UploadStorage(self.storage),
+            self.clock,
+            media_bucket=s.media_bucket,
+            work_dir=s.work_dir,
+            on_step=emit_step_metric,
+        )
+
+
+    # -- the developer API (keys, plans, usage) -------------------------------------------------
+
+    def api_key_pepper(self) -> bytes:
+        """The HMAC pepper of API keys: Secrets Manager (cached by powertools for 5 minutes) in AWS,
+        ``MELODY_API_KEY_PEPPER`` if given, a fixed dev value in dev/test only; else 503."""
+        s = self.settings
+        secret_id = getattr(s, "api_key_pepper_secret_id", None)
+        if secret_id:
+            from aws_lambda_powertools.utilities import parameters
+
+            return str(parameters.get_secret(secret_id, max_age=300)).encode()
+        pepper = getattr(s, "api_key_pepper", None)
+        if pepper is not None:
+            return str(pepper.get_secret_value()).encode()
+        if s.is_dev:
+            return b"melody-dev-api-key-pepper"
+        raise ServiceUnavailable("API keys are not configured.", code="api_keys_not_configured")
+
+    @cached_property
+    def developer(self) -> DeveloperService:
+        from melody.developer.dynamodb import DynamoApiKeyStore, DynamoUsageMeter, bind_developer_models
+        from melody.developer.plans import plans_from_settings
+        from melody.developer.service import DeveloperService
+
+        s = self.settings
+        bind_developer_models(s)
+        return DeveloperService(
+            DynamoApiKeyStore(),
+            DynamoUsageMeter(),
+            self.clock,
+            pepper=self.api_key_pepper,
+            plans=plans_from_settings(s),
+            self_serve_plans=s.developer_self_serve_plans,
+            max_keys_per_user=s.max_api_keys_per_user,
+        )
+
+    @cached_property
+    def track_finder(self) -> TrackFinder:
+        """B2B search: the natural-language query interpreter (rules; an LLM when configured), attribute
+        and harmonic search, next tracks; songs named in a query are found with the catalog's search."""
+        from melody.catalog.postgres.attribute_search import AttributeSearchRepository
+        from melody.catalog.postgres.repository import artist_id
+        from melody.catalog.search import search_catalog
+        from melody.developer.finder import TrackFinder
+        from melody.developer.interpret.rules import RulesInterpreter
+
+        s = self.settings
+        rules = RulesInterpreter()
+        interpreter: Any = rules
+        if getattr(s, "nl_llm_base_url", None):
+            import httpx
+
+            from melody.developer.interpret.llm import LlmInterpreter
+
+            api_key = s.nl_llm_api_key.get_secret_value() if s.nl_llm_api_key else None
+            interpreter = LlmInterpreter(httpx.Client(), base_url=s.nl_llm_base_url, api_key=api_key,
+                                         model=s.nl_llm_model, fallback=rules, timeout_s=s.nl_llm_timeout_s)
+
+        def resolve(text: str) -> str | None:
+            hits = search_catalog(self.catalog, text, language=None).hits
+            return hits[0].track.id if hits else None
+
+        return TrackFinder(AttributeSearchRepository(self.executor), interpreter, resolve=resolve, artist_id=artist_id)
+
+    # -- scores (uploaded MusicXML/MIDI/ABC: uploads, analysis pipeline steps) -----------------
+
+    def use_score_workflow(self, workflow: Any) -> None:
+        """Start score analyses with ``workflow`` (the local stack's ASL runner) instead of Step Functions."""
+        self._score_workflow = workflow  # an attribute, so renew_clients keeps it
+        self.__dict__.pop("score_workflow", None)
+        self.__dict__.pop("scores", None)
+
+    @cached_property
+    def score_workflow(self) -> Any:
+        given = getattr(self, "_score_workflow", None)
+        if given is not None:
+            return given
+        arn = getattr(self.settings, "score_state_machine_arn", None)
+        if not arn:
+            return None  # the API function creates uploads only; the trigger has the ARN
+        import boto3
+
+        from melody.conversions.workflow import StepFunctionsStarter
+
+        return StepFunctionsStarter(boto3.client("stepfunctions", region_name=self.settings.aws_region), arn)
+
+    @cached_property
+    def scores(self) -> ScoreService:
+        from melody.auth.dynamodb import DynamoRateLimiter
+        from melody.auth.dynamodb_models import bind_auth_models
+        from melody.scores.dynamodb import DynamoScoreStore, bind_score_model
+        from melody.scores.service import ScoreService
+        from melody.scores.storage import ScoreStorage
+
+        s = self.settings
+        bind_score_model(s)
+        bind_auth_models(s)  # the rate-limit table: score uploads count like the audio ones
+        return ScoreService(
+            DynamoScoreStore(),
+            ScoreStorage(self.storage),
+            self.score_workflow,
+            self.clock,
+            uploads_bucket=s.uploads_bucket,
+            media_bucket=s.media_bucket,
+            max_bytes=s.score_max_bytes,
+            upload_url_expires_s=s.upload_url_expires_s,
+            url_expires_s=s.score_url_expires_s,
+            limiter=DynamoRateLimiter(),
+            per_hour=s.scores_per_user_per_hour,
+        )
+
+    @cached_property
+    def score_steps(self) -> ScoreSteps:
+        from melody.scores.dynamodb import DynamoScoreStore, bind_score_model
+        from melody.scores.steps import ScoreSteps
+        from melody.scores.storage import ScoreStorage
+
+        s = self.settings
+        bind_score_model(s)
+        return ScoreSteps(
+            DynamoScoreStore(), ScoreStorage(self.storage), self.clock,
+            media_bucket=s.media_bucket, work_dir=s.work_dir, max_bytes=s.score_max_bytes,
         )
 
 

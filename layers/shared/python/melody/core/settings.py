@@ -14,6 +14,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Stage = Literal["dev", "test", "staging", "prod"]
+# Separation engines (``demucs``: the former name of ``neural``, still accepted).
+EngineName = Literal["dsp", "lalal", "neural", "demucs"]
 
 
 class CommonSettings(BaseSettings):
@@ -36,6 +38,16 @@ class CommonSettings(BaseSettings):
     search_cache_table: str = "melody-search-cache"
     jobs_table: str = "melody-jobs"
     results_table: str = "melody-audio-results"
+    # Synced lyrics: provider answers (cached, TTL) and each user's attached LRC per song.
+    lyrics_table: str = "melody-lyrics"
+    # Developer API: keys (by their HMAC) and per-key usage, billing and analyze-job records.
+    api_keys_table: str = "melody-api-keys"
+    api_usage_table: str = "melody-api-usage"
+    # Renditions (key/tempo changes of a converted song): one record per (result, semitones, tempo).
+    renditions_table: str = "melody-renditions"
+
+    # Scores (issue 12): uploaded MusicXML/MIDI/ABC, their status and analysis summary.
+    scores_table: str = "melody-scores"
 
     uploads_bucket: str = "melody-uploads"
     media_bucket: str = "melody-media"
@@ -123,6 +135,11 @@ class CatalogSettings(TokenSettings, CatalogDatabaseSettings):
         default_factory=dict
     )
     search_cache_ttl_s: int = Field(default=6 * 3600, ge=0)
+    # Synced lyrics (GET /lyrics): LRCLIB, no key needed; "" turns the provider off (answers "skipped").
+    lyrics_provider: Literal["lrclib", ""] = "lrclib"
+    lrclib_base_url: str = "https://lrclib.net"
+    lyrics_timeout_s: float = Field(default=3.0, gt=0, le=10)
+    lyrics_cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=0)
 
     # A catalog track's original audio (``GET /music/track``: ``audio_url``) is a presigned GET of
     # the media bucket (``media_bucket``), signed like the jobs' result URLs: the same variables as
@@ -154,21 +171,113 @@ class PipelineSettings(TokenSettings, CatalogDatabaseSettings):
     # Per user: the bytes of kept uploads (and forms still usable). Over it, POST /audio/uploads
     # answers 422 storage_quota_exceeded with the limit in details.
     storage_quota_bytes: int = Field(default=2 * 1024**3, ge=1024)
-    default_engine: Literal["dsp", "lalal", "demucs"] = "dsp"
+    default_engine: EngineName = "dsp"
+    # The separation engines this deployment offers (comma-separated): a job may name only these
+    # (422 engine_unavailable otherwise). The default engine is always offered.
+    engines: Annotated[list[EngineName], NoDecode] = Field(default_factory=lambda: list[EngineName](["dsp"]))
     state_machine_arn: str | None = None
     # Where browsers reach S3. Unset in AWS (the real endpoint); locally the dev stack's
     # policy-checking gateway in front of moto (``http://127.0.0.1:8000/local-s3``).
     s3_public_endpoint_url: str | None = None
     work_dir: Path = Path("/tmp")
     lalal_api_key: SecretStr | None = None
-    demucs_weights_path: Path | None = None
+    demucs_weights_path: Path | None = None  # the former name of neural_weights (still read)
+    # The neural engine (issue 14): the operator's ONNX model (a folder or .onnx path, or an s3://
+    # URI fetched once per container into /tmp), its SHA-256, where it runs and its memory budget.
+    neural_weights: str | None = None
+    neural_weights_sha256: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f]{64}$")
+    neural_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    neural_memory_budget_mb: int | None = Field(default=None, ge=256)
+    neural_batch_size: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _split_engines(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def offered_engines(self) -> list[str]:
+        """The engines a job may name: the configured list plus the default engine."""
+        return sorted({*self.engines, self.default_engine})
+    # Renditions: their own state machine (statemachines/renditions.asl.json), and new renditions
+    # per user per hour (a cached one never counts); over it, 429 with Retry-After.
+    renditions_state_machine_arn: str | None = None
+    renditions_per_user_per_hour: int = Field(default=30, ge=1)
 
 
 class AudioApiSettings(PipelineSettings, CatalogSettings):
     """The audio API function: jobs, plus catalog reads to find a track's audio."""
 
 
-class DevSettings(AuthSettings, SystemSettings, CatalogSettings, PipelineSettings):
+class DiscoverSettings(CatalogSettings):
+    """Discover (issue 17): the API function and the scheduled crawler (catalog database, politeness)."""
+
+    # SSRF guard: the crawler never fetches private, link-local or reserved addresses; loopback only
+    # where this is set (the local stack and tests, which serve fixture feeds on 127.0.0.1).
+    discover_allow_loopback: bool = False
+    discover_user_agent: str = "MelodyDiscoverBot/1.0 (+https://melody.studio/bot)"
+    discover_min_host_delay_s: float = Field(default=2.0, ge=0, le=60)
+    discover_fetch_timeout_s: float = Field(default=15.0, gt=0, le=120)
+    discover_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+    discover_max_redirects: int = Field(default=5, ge=0, le=10)
+    discover_crawl_interval_s: int = Field(default=3600, ge=60)
+    discover_crawl_workers: int = Field(default=8, ge=1, le=64)
+    # The local stack's stand-in for EventBridge Scheduler: crawl due sources this often (0: never;
+    # `melody discover crawl` still crawls on demand). Read by `melody dev` only.
+    discover_dev_schedule_s: int = Field(default=300, ge=0)
+
+
+class DeveloperApiSettings(CommonSettings):
+    """The developer API's own knobs: the key pepper, the plans and which plans a user may pick."""
+
+    # The pepper of the keys' HMAC-SHA256: a Secrets Manager secret in AWS; a value (dev/test only).
+    api_key_pepper_secret_id: str | None = None
+    api_key_pepper: SecretStr | None = None
+    # Per plan: requests per second (the RateLimit-* headers) and requests per calendar month (UTC).
+    plan_free_rate_per_s: int = Field(default=5, ge=1)
+    plan_free_monthly_quota: int = Field(default=10_000, ge=1)
+    plan_pro_rate_per_s: int = Field(default=50, ge=1)
+    plan_pro_monthly_quota: int = Field(default=1_000_000, ge=1)
+    plan_enterprise_rate_per_s: int = Field(default=500, ge=1)
+    plan_enterprise_monthly_quota: int = Field(default=50_000_000, ge=1)
+    # Plans a signed-in user may choose when creating a key (others are granted by operators).
+    developer_self_serve_plans: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["free"])
+    max_api_keys_per_user: int = Field(default=10, ge=1, le=100)
+    # Optional LLM interpreter for POST /b2b/query: any OpenAI-compatible chat-completions endpoint
+    # (base URL up to /v1). Unset: the rule-based parser only. On failure or timeout the rules answer.
+    nl_llm_base_url: str | None = None
+    nl_llm_api_key: SecretStr | None = None
+    nl_llm_model: str = "gpt-4o-mini"
+    nl_llm_timeout_s: float = Field(default=2.0, gt=0, le=10)
+
+    @field_validator("developer_self_serve_plans", mode="before")
+    @classmethod
+    def _split_plans(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+class DeveloperSettings(AudioApiSettings, DeveloperApiSettings):
+    """The developer function: keys and usage (JWT), the B2B routes (API key): catalog, jobs, pipeline."""
+
+
+class ScoreSettings(TokenSettings):
+    """The scores API function and the score pipeline's steps (upload forms, analysis, downloads)."""
+
+    score_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    upload_url_expires_s: int = Field(default=900, ge=60, le=3600)
+    media_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Score downloads and the engraving's MusicXML: short-lived (the view fetches them at once).
+    score_url_expires_s: int = Field(default=300, ge=60, le=3600)
+    s3_public_endpoint_url: str | None = None
+    score_state_machine_arn: str | None = None
+    work_dir: Path = Path("/tmp")
+    scores_per_user_per_hour: int = Field(default=60, ge=1)
+
+
+class DevSettings(AuthSettings, SystemSettings, DiscoverSettings, CatalogSettings, PipelineSettings, DeveloperApiSettings, ScoreSettings):
     """The union of every function's settings, for the single-process local stack."""
 
 

@@ -1,0 +1,35 @@
+"""The score pipeline's Lambdas: one entry point per state of ``statemachines/score_analysis.asl.json``
+plus ``trigger`` for the S3 "Object Created" rule under ``uploads/scores/``. ``analyse`` runs in the
+score image (music21); ``trigger``, ``persist`` and ``mark_failed`` never import it.
+"""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from melody.core.observability import logger, metrics, trace_handler
+from melody.core.services import Services
+from melody.core.settings import ScoreSettings
+from melody.scores.trigger import handle_score_object_created
+
+services = Services(ScoreSettings())
+
+
+def _step(name: str):
+    def run(event: dict, context: LambdaContext) -> dict:
+        logger.append_keys(score_id=event.get("score_id"), step=name)
+        return getattr(services.score_steps, name)(event)
+
+    run.__name__ = name
+    return logger.inject_lambda_context(log_event=False)(trace_handler(metrics.log_metrics(run)))
+
+
+analyse = _step("analyse")
+persist = _step("persist")
+mark_failed = _step("mark_failed")
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def trigger(event: dict, context: LambdaContext) -> dict:
+    outcome = handle_score_object_created(event, services.scores)
+    logger.info("score upload event", extra={"outcome": outcome})
+    return {"outcome": outcome}

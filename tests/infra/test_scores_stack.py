@@ -1,0 +1,105 @@
+"""Scores: the score_analysis state machine (the ASL file) in MelodyPipeline, its steps, trigger and
+rule with scoped grants; the scores API function and its routes in MelodyApi."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import as_list, dump, function_by_service, resources, role_policy_statements
+
+pytestmark = pytest.mark.infra
+
+SUBSTITUTIONS = {
+    "ScoreAnalyseFunctionArn": "melody-score-pipeline-analyse",
+    "ScorePersistFunctionArn": "melody-score-pipeline-persist",
+    "ScoreMarkFailedFunctionArn": "melody-score-pipeline-mark-failed",
+}
+
+
+def _machine(synth) -> dict:
+    ((machine,),) = [
+        [m for m in resources(synth.pipeline, "AWS::StepFunctions::StateMachine").values()
+         if "score-analysis" in json.dumps(m["Properties"].get("StateMachineName"))]
+    ]  # fmt: skip
+    return machine["Properties"]
+
+
+def test_the_machine_is_the_asl_file_with_its_three_steps(synth):
+    from melody_infra.paths import REPO_ROOT
+
+    props = _machine(synth)
+    assert props["StateMachineType"] == "STANDARD" and props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert json.loads(props["DefinitionString"]) == json.loads((REPO_ROOT / "statemachines" / "score_analysis.asl.json").read_text())
+    assert props["DefinitionSubstitutions"] == {
+        key: {"Fn::GetAtt": [function_by_service(synth.pipeline, service)[0], "Arn"]} for key, service in SUBSTITUTIONS.items()
+    }
+
+
+def test_analyse_runs_in_the_score_image_and_the_rest_are_zip_functions(synth):
+    _, analyse = function_by_service(synth.pipeline, "melody-score-pipeline-analyse")
+    assert analyse["Properties"]["PackageType"] == "Image"
+    assert analyse["Properties"]["ImageConfig"]["Command"] == ["handler.analyse"]
+    assert analyse["Properties"]["Timeout"] == 600 and analyse["Properties"]["MemorySize"] == 3008
+    for service, handler in (("melody-score-pipeline-persist", "handler.persist"), ("melody-score-pipeline-trigger", "handler.trigger")):
+        _, fn = function_by_service(synth.pipeline, service)
+        assert fn["Properties"]["Handler"] == handler and fn["Properties"].get("PackageType", "Zip") == "Zip"
+
+
+def test_the_score_image_context_holds_the_score_engine_not_the_audio_engine():
+    from melody_infra.paths import REPO_ROOT
+    from melody_infra.stacks.scores import SCORE_DOCKERFILE, SCORE_IMAGE_FILES
+
+    dockerfile = (REPO_ROOT / SCORE_DOCKERFILE).read_text()
+    assert ".[scores]" in dockerfile and "layers/scores" in dockerfile and "layers/audio ./" not in dockerfile
+    assert "!layers/scores" in SCORE_IMAGE_FILES and "!layers/audio" not in SCORE_IMAGE_FILES
+
+
+def test_the_rule_sends_score_uploads_to_the_trigger_with_a_dead_letter_queue(synth):
+    (rule,) = [r for r in resources(synth.pipeline, "AWS::Events::Rule").values() if "uploads/scores/" in dump(r)]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "uploads/scores/"}]
+    (target,) = rule["Properties"]["Targets"]
+    trigger_id, _ = function_by_service(synth.pipeline, "melody-score-pipeline-trigger")
+    assert target["Arn"] == {"Fn::GetAtt": [trigger_id, "Arn"]} and "DeadLetterConfig" in target
+
+
+def test_the_trigger_may_start_only_the_score_machine_and_write_only_score_originals(synth):
+    _, trigger = function_by_service(synth.pipeline, "melody-score-pipeline-trigger")
+    statements = role_policy_statements(synth.pipeline, trigger)
+    starts = [s for s in statements if "states:StartExecution" in as_list(s["Action"])]
+    assert len(starts) == 1 and "ScoreAnalysis" in dump(starts[0]["Resource"])
+    puts = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
+    assert all("originals/scores/*" in dump(s["Resource"]) for s in puts) and puts
+    env = trigger["Properties"]["Environment"]["Variables"]
+    assert "MELODY_SCORE_STATE_MACHINE_ARN" in env and "MELODY_SCORES_TABLE" in env
+
+
+def test_the_steps_write_only_under_scores_and_read_originals(synth):
+    _, analyse = function_by_service(synth.pipeline, "melody-score-pipeline-analyse")
+    statements = role_policy_statements(synth.pipeline, analyse)
+    writes = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
+    assert writes and all(dump(s["Resource"]).count("/scores/*") == 1 and "originals" not in dump(s["Resource"]) for s in writes)
+    assert not [s for s in statements if "s3:DeleteObject" in as_list(s["Action"])]
+
+
+def test_the_scores_api_function_serves_the_routes_behind_the_authorizer(synth):
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources(synth.api, "AWS::ApiGatewayV2::Route").values()
+        if "/scores" in r["Properties"]["RouteKey"]
+    }
+    assert set(routes) == {
+        "POST /api/v1/scores/uploads",
+        "GET /api/v1/scores",
+        "GET /api/v1/scores/{score_id}",
+        "GET /api/v1/scores/{score_id}/download/{what}",
+    }
+    assert all(r["AuthorizationType"] == "JWT" for r in routes.values())
+    _, fn = function_by_service(synth.api, "melody-scores")
+    statements = role_policy_statements(synth.api, fn)
+    assert not [s for s in statements if "states:StartExecution" in as_list(s["Action"])]  # the trigger starts analyses
+    puts = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
+    assert puts and all("uploads/scores/*" in dump(s["Resource"]) for s in puts)
