@@ -237,3 +237,26 @@ def test_a_failed_conversion_is_retried_from_its_kept_original(app):
     arn = f"{app.runner.state_machine_arn(STATE_MACHINE).replace(':stateMachine:', ':execution:')}:{done['job_id']}-r1"
     assert app.runner.wait(arn, timeout=300)["status"] == "SUCCEEDED"
     assert app.client.get(f"/api/v1/audio/conversion-status/{done['job_id']}", headers=me).json()["status"] == "succeeded"
+
+
+def test_a_developer_api_analysis_is_not_a_song_in_the_library(app):
+    """``POST /b2b/analyze`` creates its job with client "api": it converts, but adds no library entry."""
+    from melody.conversions.trigger import handle_object_created
+    from melody_dev.local.pipeline import STATE_MACHINE
+    from tests.integration.test_pipeline import event_for
+
+    user_id = "usr_" + uuid.uuid4().hex[:24]
+    me = headers(app, user_id)
+    body = song_wav(4, seed=36)
+    job, _ = app.jobs.create_upload(user_id, filename="probe.wav", content_type="audio/wav", size_bytes=len(body),
+                                    engine=None, client="api")  # fmt: skip
+    app.storage._client.put_object(Bucket=job.bucket, Key=job.key, Body=body, ContentType="audio/wav")
+    assert handle_object_created(event_for(app, job), app.jobs) == "started"
+    arn = f"{app.runner.state_machine_arn(STATE_MACHINE).replace(':stateMachine:', ':execution:')}:{job.job_id}"
+    assert app.runner.wait(arn, timeout=300)["status"] == "SUCCEEDED"
+    status = app.client.get(f"/api/v1/audio/conversion-status/{job.job_id}", headers=me).json()
+    assert status["status"] == "succeeded" and status["client"] == "api"
+    assert library(app, me) == []
+    # The same file uploaded from the app is a library song.
+    upload(app, me, song_wav(4, seed=37), "mine.wav")
+    assert [item["kind"] for item in library(app, me)] == ["upload"]

@@ -386,7 +386,8 @@ export function renderLibrary(root) {
     failedController = new AbortController();
     try {
       const body = await api('/audio/jobs?limit=50', { signal: failedController.signal });
-      const failed = ((body && body.items) || []).filter((job) => job.status === 'failed');
+      // Developer API analyses are the developer's app's, not songs of theirs: not listed here.
+      const failed = ((body && body.items) || []).filter((job) => job.status === 'failed' && job.client !== 'api');
       clear(failedList);
       failed.forEach((job) => failedList.append(failedRow(job, loadFailed)));
       failedSection.hidden = failed.length === 0;

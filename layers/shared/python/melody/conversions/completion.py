@@ -35,7 +35,7 @@ class CompletionRecorder:
     def record(self, job: Job) -> None:
         if job.result_key:
             self._results.add_ref(job.result_key, job.job_id)
-        if job.source == "upload" and self._library is not None:
+        if job.source == "upload" and job.client == "app" and self._library is not None:
             self._library.put_upload(job, now=self._clock.now())
 
     # -- everything else is the wrapped store's ----------------------------------------------------

@@ -42,6 +42,8 @@ class Job(BaseModel):
     progress: int = 0
     engine: Engine = "dsp"
     source: Literal["upload", "catalog"] = "upload"
+    # "api": a developer's B2B analysis (POST /b2b/analyze), not a song of theirs: no library entry.
+    client: Literal["app", "api"] = "app"
     filename: str | None = None
     content_type: str | None = None
     size_bytes: int | None = None

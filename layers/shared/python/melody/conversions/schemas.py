@@ -205,6 +205,9 @@ class JobOut(BaseModel):
     progress: int
     engine: str
     source: Literal["upload", "catalog"]
+    client: Literal["app", "api"] = Field(
+        default="app", description="`api`: a developer API analysis (`POST /b2b/analyze`), kept out of the library."
+    )
     filename: str | None
     title: str | None = Field(description="Uploads: the file's title tag, else its name as typed.")
     track_id: str | None
@@ -233,6 +236,7 @@ class JobOut(BaseModel):
             progress=job.progress,
             engine=job.engine,
             source=job.source,
+            client=job.client,
             filename=job.filename,
             title=job.title,
             track_id=job.track_id,

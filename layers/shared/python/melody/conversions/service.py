@@ -9,7 +9,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from melody.conversions.models import (
     EXTRA_STEMS,
@@ -171,6 +171,7 @@ class JobService:
         size_bytes: int,
         engine: str | None,
         track_id: str | None = None,
+        client: Literal["app", "api"] = "app",
     ) -> tuple[Job, dict[str, Any]]:
         if not content_type.lower().startswith("audio/"):
             raise InvalidInput("Only audio files can be converted.", code="unsupported_media_type")
@@ -196,6 +197,7 @@ class JobService:
             filename=name,
             title=display_title(filename),
             track_id=track_id,
+            client=client,
             content_type=content_type.lower(),
             size_bytes=size_bytes,
             bucket=self._uploads_bucket,

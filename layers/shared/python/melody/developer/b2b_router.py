@@ -115,7 +115,12 @@ def analyze(body: AnalyzeRequest, key: ApiKeyCaller, services: AppServices) -> A
     and each audio is billed once per key.
     """
     job, post = services.jobs.create_upload(
-        key.user_id, filename=body.filename, content_type=body.content_type, size_bytes=body.size_bytes, engine=None
+        key.user_id,
+        filename=body.filename,
+        content_type=body.content_type,
+        size_bytes=body.size_bytes,
+        engine=None,
+        client="api",  # an analysis for the developer's app: not a song in their library
     )
     services.developer.record_analyze_job(key, job.job_id, stems=body.stems)
     logger.info("b2b analyze created", extra={"job_id": job.job_id, "key_id": key.key_id})
