@@ -167,3 +167,31 @@ def test_beat_tracker_defaults_to_the_fitted_tightness():
     b = tempomod.track_beats(env, 120.0, tempomod.BEAT_TIGHTNESS)
     assert np.array_equal(a, b)
     assert np.allclose(np.diff(a) / tempomod.FPS, 0.5, atol=0.02)
+
+
+def test_downbeats_follow_the_bass_line_not_a_one_drop_kick_or_the_backbeat():
+    # 4/4 at 120 BPM: the kick lands on beat 3 (a reggae one-drop), the snare (mid band) on 2 and 4,
+    # and the bass note and the chord change on beat 1 of every bar. The earlier hand-set accents
+    # (bass onset 1.0, chord change 1.0) put the downbeat on the kick; the fitted ones on the change.
+    fps, period, n_beats = tempomod.FPS, 60.0 * tempomod.FPS / 120.0, 32
+    beats = np.round(np.arange(n_beats) * period).astype(int) + 10
+    n = int(beats[-1] + period) + 10
+    low, mid, env = (np.full(n, 0.01) for _ in range(3))
+    for i, b in enumerate(beats):
+        low[b] += 2.0 if i % 4 == 2 else 0.2
+        mid[b] += 1.0 if i % 2 == 1 else 0.1
+        env[b] += 1.0
+    chroma_fps = 10.0
+    frames = int(n / fps * chroma_fps) + 1
+    roots = [0, 5, 7, 9]
+    chroma = np.full((frames, 12), 0.05)
+    bass = np.full((frames, 12), 0.05)
+    for f in range(frames):
+        bar = int(f / chroma_fps * fps // (4 * period))
+        r = roots[bar % 4]
+        chroma[f, [r, (r + 4) % 12, (r + 7) % 12]] += 1.0
+        bass[f, r] += 1.0
+    sig, per_bar, down = tempomod.meter(env, low, beats, 120.0, chroma, chroma_fps, mid_env=mid, bass_chroma=bass)
+    assert (sig, per_bar) == ("4/4", 4)
+    bar_starts = set(beats[0::4].tolist())
+    assert set(down.tolist()) <= bar_starts and len(down) >= 6

@@ -92,9 +92,9 @@ def analyse(audio: Audio, *, engine: dict | None = None) -> Analysis:
         chroma, bass_chroma, frame_energy, tuning = _key.frame_chroma_tuning(low, ANALYSIS_RATE)
         k = _key.key_from_frames(chroma, bass_chroma, frame_energy, tuning)
     else:
-        chroma, k = None, _key.key(low, ANALYSIS_RATE)
-    # the chroma (hop 1024) also gives the harmonic-change accents for the downbeats
-    t = _tempo.tempo(low, ANALYSIS_RATE, chroma=chroma, chroma_fps=ANALYSIS_RATE / _key.HOP)
+        chroma, bass_chroma, k = None, None, _key.key(low, ANALYSIS_RATE)
+    # the chroma (hop 1024) also gives the chord- and bass-change accents for the downbeats
+    t = _tempo.tempo(low, ANALYSIS_RATE, chroma=chroma, chroma_fps=ANALYSIS_RATE / _key.HOP, bass_chroma=bass_chroma)
     loud = _loudness.loudness(audio.samples, audio.sample_rate)
     e = _energy.energy(loud.integrated_lufs, t.onset_env, t.bpm)
     return Analysis(
