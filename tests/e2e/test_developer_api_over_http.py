@@ -103,6 +103,16 @@ def test_a_key_calls_query_tracks_next_and_analyze(dev_stack, owner):
     plain, with_stems = results
     assert plain["analysis"]["tempo"]["bpm"] and plain["analysis"]["key"]["camelot"] and plain["waveform_url"]
     assert plain["instrumental_url"] is None and with_stems["instrumental_url"] and with_stems["vocals_url"]
+    # analysis only without `stems` (issue 11): no stem links, and the owner's consumer routes refuse them cleanly
+    assert plain["vocals_url"] is None and plain["stems_requested"] is False
+    status = owner.get(f"/audio/conversion-status/{job_ids[0]}")
+    assert status.status_code == 200, status.text
+    shown = status.json()["results"]
+    assert shown["stems"] == [] and shown["instrumental_url"] is None and shown["analysis"]["tempo"]["bpm"]
+    for path in (f"/audio/jobs/{job_ids[0]}/download/vocals", f"/audio/jobs/{job_ids[0]}/melody"):
+        refused = owner.get(path)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "stems_unavailable", (path, refused.text)
+    assert owner.get(f"/audio/jobs/{job_ids[1]}/download/vocals").status_code == 200  # the job with stems has them
     assert plain["content_hash"] == with_stems["content_hash"]
     assert [plain["billed"], with_stems["billed"]] == [True, False]
     assert b2b.get(f"/b2b/analyze/{job_ids[0]}").json()["billed"] is False  # reading again bills nothing

@@ -70,3 +70,73 @@ def test_refused_keys_alarm_on_the_developer_functions_security_events(synth):
     assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {"service": env["POWERTOOLS_SERVICE_NAME"], "kind": API_KEY_REJECTED}
     assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"] and alarm["Threshold"] == API_KEY_REJECTED_THRESHOLD
     assert alarm["AlarmActions"]
+
+
+# -- the optional LLM interpreter (issue 11): off by default, on with context -----------------------------
+
+LLM_SECRET_ARN = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:melody/nl-llm-AbCdEf"
+LLM_CONTEXT = {
+    "nl_llm_base_url": "https://llm.example.com/v1",
+    "nl_llm_model": "gpt-4o-mini",
+    "nl_llm_secret_arn": LLM_SECRET_ARN,
+}
+
+
+def _llm_statements(template, function: dict) -> list[dict]:
+    from tests.infra.helpers import role_policy_statements
+
+    return [s for s in role_policy_statements(template, function) if s.get("Sid") == "ReadNlLlmApiKey"]
+
+
+def test_the_llm_interpreter_is_off_by_default(synth):
+    _, fn = _developer_function(synth)
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert not [name for name in env if name.startswith("MELODY_NL_LLM")]
+    assert _llm_statements(synth.api, fn) == []
+
+
+@pytest.fixture(scope="module")
+def llm_synth(tmp_path_factory):
+    """A second synth of the app with the LLM context (cdk-nag on: a finding fails it)."""
+    from aws_cdk.assertions import Template
+
+    from melody_infra.app import build_app
+    from tests.infra.conftest import PROD_CONTEXT
+
+    melody = build_app(context={**PROD_CONTEXT, **LLM_CONTEXT}, outdir=str(tmp_path_factory.mktemp("cdkout-llm")))
+    assembly = melody.app.synth()
+    api = Template.from_json(assembly.get_stack_by_name(melody.api.stack_name).template)
+    fn = melody.api.functions["developer"]
+    return api, resources(api, "AWS::Lambda::Function")[melody.api.get_logical_id(fn.function.node.default_child)]
+
+
+def test_with_context_the_function_gets_the_settings_and_may_read_that_secret_only(llm_synth):
+    api, fn = llm_synth
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert env["MELODY_NL_LLM_BASE_URL"] == "https://llm.example.com/v1"
+    assert env["MELODY_NL_LLM_MODEL"] == "gpt-4o-mini"
+    assert env["MELODY_NL_LLM_API_KEY_SECRET_ARN"] == LLM_SECRET_ARN
+    assert "MELODY_NL_LLM_API_KEY" not in env  # never the key itself
+    (statement,) = _llm_statements(api, fn)
+    assert statement["Action"] == "secretsmanager:GetSecretValue" and statement["Resource"] == LLM_SECRET_ARN
+    assert statement["Effect"] == "Allow"
+
+
+def test_the_llm_context_is_checked():
+    from types import SimpleNamespace
+
+    from melody_infra.stacks.developer import nl_llm_config
+
+    def config(**context):
+        return nl_llm_config(SimpleNamespace(try_get_context=context.get))
+
+    assert config().base_url is None
+    partial = config(nl_llm_base_url="https://llm.example.com/v1",
+                     nl_llm_secret_arn="arn:aws:secretsmanager:ap-south-1:123456789012:secret:melody/nl-llm")  # fmt: skip
+    assert partial.secret_resource == "arn:aws:secretsmanager:ap-south-1:123456789012:secret:melody/nl-llm-??????"
+    assert config(**LLM_CONTEXT).secret_resource == LLM_SECRET_ARN
+    for bad in ({"nl_llm_secret_arn": LLM_SECRET_ARN},  # no endpoint
+                {"nl_llm_base_url": "http://llm.example.com/v1"},  # not https
+                {"nl_llm_base_url": "https://llm.example.com/v1", "nl_llm_secret_arn": "melody/nl-llm"}):  # fmt: skip
+        with pytest.raises(ValueError, match="nl_llm"):
+            config(**bad)

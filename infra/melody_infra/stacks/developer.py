@@ -14,9 +14,19 @@ conditional ADDs on the usage table (the plan's limits, atomically). The stage's
 bounds the whole API, and the WAF/stage limits apply before the function.
 
 The key pepper is a generated Secrets Manager secret read by this function only.
+
+The optional LLM interpreter of ``POST /b2b/query`` (off by default) is configured by context:
+``-c nl_llm_base_url=https://…/v1 -c nl_llm_model=… -c nl_llm_secret_arn=arn:aws:secretsmanager:…``.
+The settings reach this function as environment variables; the API key stays in the operator's
+secret (never in the environment or the template), which this function alone may read
+(``secretsmanager:GetSecretValue`` on that secret only), once, on the LLM's first use.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -33,7 +43,14 @@ from melody_infra.stacks.catalog import CatalogStack, allow_catalog_reads
 from melody_infra.stacks.data import UPLOADS_PREFIX, DataStack
 from melody_infra.stacks.pipeline import PipelineStack, acknowledge_data_wildcards
 
-__all__ = ["API_KEY_REJECTED_THRESHOLD", "B2B_ROUTES", "DEVELOPER_ROUTES", "add_developer_routes"]
+__all__ = [
+    "API_KEY_REJECTED_THRESHOLD",
+    "B2B_ROUTES",
+    "DEVELOPER_ROUTES",
+    "NlLlmConfig",
+    "add_developer_routes",
+    "nl_llm_config",
+]
 
 # Refused keys per 5 minutes that page the operators: a client with a stale key retries a few times,
 # key guessing or a leaked-and-revoked key in the wild does far more.
@@ -129,8 +146,67 @@ def add_developer_routes(api, pipeline: PipelineStack, catalog: CatalogStack, da
             ),
         },
     )
+    _configure_nl_llm(fn, nl_llm_config(api.node))
     _rejected_keys_alarm(api)
     return fn
+
+
+# A complete secret ARN ends with "-" and six characters Secrets Manager adds to the name.
+_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
+_COMPLETE_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+@dataclass(frozen=True)
+class NlLlmConfig:
+    """The LLM interpreter's context: ``nl_llm_base_url``, ``nl_llm_model``, ``nl_llm_secret_arn``."""
+
+    base_url: str | None = None
+    model: str | None = None
+    secret_arn: str | None = None
+
+    @property
+    def secret_resource(self) -> str | None:
+        """The ARN to grant on: a partial ARN (the secret's name only) matches its suffix with ``??????``."""
+        if not self.secret_arn:
+            return None
+        return self.secret_arn if _COMPLETE_SUFFIX.search(self.secret_arn) else f"{self.secret_arn}-??????"
+
+
+def nl_llm_config(node: Any) -> NlLlmConfig:  # noqa: ANN401 - a CDK construct node
+    def text(key: str) -> str | None:
+        value = node.try_get_context(key)
+        if value is None:
+            return None
+        return str(value).strip() or None
+
+    config = NlLlmConfig(text("nl_llm_base_url"), text("nl_llm_model"), text("nl_llm_secret_arn"))
+    if config.secret_arn and not _SECRET_ARN.match(config.secret_arn):
+        raise ValueError(f"context 'nl_llm_secret_arn' must be a Secrets Manager secret ARN, got {config.secret_arn!r}")
+    if (config.secret_arn or config.model) and not config.base_url:
+        raise ValueError("context 'nl_llm_secret_arn'/'nl_llm_model' need 'nl_llm_base_url' (the LLM endpoint)")
+    if config.base_url and not config.base_url.startswith("https://"):
+        raise ValueError(f"context 'nl_llm_base_url' must be an https:// URL, got {config.base_url!r}")
+    return config
+
+
+def _configure_nl_llm(fn: MelodyFunction, config: NlLlmConfig) -> None:
+    """Off unless ``nl_llm_base_url`` is given: then its settings, and a read of the key's secret only."""
+    if not config.base_url:
+        return
+    fn.add_environment(env_name("nl_llm_base_url"), config.base_url)
+    if config.model:
+        fn.add_environment(env_name("nl_llm_model"), config.model)
+    if config.secret_arn and config.secret_resource:
+        fn.add_environment(env_name("nl_llm_api_key_secret_arn"), config.secret_arn)
+        fn.add_to_policy(
+            [
+                iam.PolicyStatement(
+                    sid="ReadNlLlmApiKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[config.secret_resource],
+                )
+            ]
+        )
 
 
 def _rejected_keys_alarm(api) -> None:  # noqa: ANN001

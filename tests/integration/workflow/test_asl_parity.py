@@ -398,7 +398,7 @@ def test_fail_state_static_error(local_engine, moto_engine):
     assert (local["status"], local["error"], local["cause"]) == ("FAILED", "Job.Rejected", "nope")
 
 
-@pytest.mark.parametrize("case", ["happy", "cached", "separate_fails"])
+@pytest.mark.parametrize("case", ["happy", "cached", "separate_fails", "analysis_only"])
 def test_audio_pipeline_definition(local_engine, moto_engine, case):
     from melody_dev.workflow import load_definition
 
@@ -422,7 +422,14 @@ def test_audio_pipeline_definition(local_engine, moto_engine, case):
         persist=lambda p: {"job_id": p["job_id"], "result_key": "results/h1/hpss"},
         mark_failed=lambda p: {"job_id": p["job_id"], "code": "unsupported_format", "kind": "input"},
     )
-    local, moto = both(local_engine, moto_engine, definition, JOB, fns)
+    # issue 11: separate=false (a developer API analysis without stems) takes WantsStems → AnalyseOnly
+    job = {**JOB, "separate": False} if case == "analysis_only" else JOB
+    local, moto = both(local_engine, moto_engine, definition, job, fns)
+    if case == "analysis_only":  # no Parallel: identical in both engines
+        assert_same(local, moto)
+        assert local["status"] == "SUCCEEDED" and local["call_order"] == ["probe", "analyse", "persist"]
+        assert local["output"]["results"] == {"analysis": ANALYSIS}
+        return
     if case == "separate_fails":
         assert_same(local, moto, ignore_calls_to=("analyse",))
         assert local["status"] == "FAILED" and local["error"] == "AudioRejected"

@@ -40,11 +40,13 @@ class FakeJobs:
 
     def __init__(self) -> None:
         self.jobs: dict[str, Job] = {}
+        self.created: list[dict[str, Any]] = []
 
     def create_upload(self, user_id: str, **kw: Any) -> tuple[Job, dict[str, Any]]:
+        self.created.append(kw)
         job_id = f"job_{len(self.jobs):020d}"
         job = Job(job_id=job_id, user_id=user_id, status="awaiting_upload", bucket="b", key=f"uploads/{user_id}/{job_id}/x",
-                  created_at=1, updated_at=1)  # fmt: skip
+                  created_at=1, updated_at=1, client=kw.get("client", "app"), separate=kw.get("separate", True))  # fmt: skip
         self.jobs[job_id] = job
         return job, {"url": "http://s3/upload", "fields": {"key": job.key}, "expires_in": 900}
 
@@ -57,10 +59,13 @@ class FakeJobs:
     def result_links(self, job: Job) -> dict[str, Any] | None:
         if job.status != "succeeded":
             return None
-        return {
+        links = {
             "analysis": {"duration_s": 30.0, "tempo": {"bpm": 120.0}, "key": {"tonic": "A", "mode": "minor", "camelot": "8A"}},
             "waveform_url": "http://s3/wave", "instrumental_url": "http://s3/inst", "vocals_url": "http://s3/voc",
         }  # fmt: skip
+        if not job.separate:  # as JobService.result_links: an analysis-only job has no stem links
+            del links["instrumental_url"], links["vocals_url"]
+        return links
 
     def succeed(self, job_id: str, content_hash: str) -> None:
         self.jobs[job_id] = self.jobs[job_id].model_copy(update={"status": "succeeded", "content_hash": content_hash})
@@ -194,6 +199,8 @@ def test_analyze_hides_stems_unless_asked_and_bills_each_audio_once_per_key(worl
     again = client.get(f"/api/v1/b2b/analyze/{stems['job_id']}", headers=key).json()
     assert again["billed"] is False and again["instrumental_url"] and again["vocals_url"]
     assert sum(row.analyses for row in meter.days_.values()) == 1
+    # analysis only unless the stems are asked for (issue 11): the job says so, and is an API job
+    assert [(c["client"], c["separate"]) for c in services.jobs.created] == [("api", False), ("api", True)]
     # another user's key cannot read it
     other = {"X-API-Key": _key(client, "usr_b", "pro")["key"]}
     assert client.get(f"/api/v1/b2b/analyze/{plain['job_id']}", headers=other).status_code == 404

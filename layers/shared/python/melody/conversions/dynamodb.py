@@ -6,7 +6,14 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.attributes import JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -75,6 +82,9 @@ class ResultModel(Model):
     # The succeeded jobs serving this result (a set: recording one twice counts once). The stems
     # stay while any job references them; the last job's deletion deletes them.
     ref_jobs = UnicodeSetAttribute(null=True)
+    # True only on a result stored by an analysis-only job (no stems yet): the condition under which
+    # a later full run adds the stems, once (``add_stems`` removes it). Absent on every other result.
+    stemless = BooleanAttribute(null=True)
 
 
 def bind_job_models(settings: CommonSettings) -> None:
@@ -197,6 +207,8 @@ class DynamoJobStore:
             body = item.body or {}
             if body.get("source") != "upload":
                 continue
+            if body.get("client") == "api":
+                continue  # a developer's B2B analysis: metered by the API plan, not the storage quota
             if item.status == "awaiting_upload" and float(item.created_at) <= pending_since:
                 continue  # an expired form stores nothing
             if item.status == "failed" and not body.get("original_key"):
@@ -243,10 +255,39 @@ class DynamoResultStore:
 
     def put_if_absent(self, result: AudioResult) -> bool:
         try:
-            ResultModel(result.result_key, body=json.loads(result.model_dump_json())).save(
-                condition=ResultModel.result_key.does_not_exist()
-            )
+            ResultModel(
+                result.result_key,
+                body=json.loads(result.model_dump_json()),
+                stemless=None if result.has_stems else True,
+            ).save(condition=ResultModel.result_key.does_not_exist())
         except PutError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+        return True
+
+    def add_stems(self, result: AudioResult) -> bool:
+        # Read-modify-write of the body guarded by ``stemless``: of two full runs racing to complete
+        # the same analysis-only result, one writes (their stems are the same keys either way).
+        stored = self.get(result.result_key)
+        if stored is None or stored.has_stems or not result.has_stems:
+            return False
+        merged = stored.model_copy(
+            update={
+                "has_stems": True,
+                "instrumental_key": result.instrumental_key,
+                "vocals_key": result.vocals_key,
+                "extra_stem_keys": dict(result.extra_stem_keys),
+                "engine_version": result.engine_version,
+                "melody": result.melody,
+            }
+        )
+        try:
+            ResultModel(result.result_key).update(
+                actions=[ResultModel.body.set(json.loads(merged.model_dump_json())), ResultModel.stemless.remove()],
+                condition=ResultModel.stemless.exists(),
+            )
+        except UpdateError as exc:
             if _failed_condition(exc):
                 return False
             raise

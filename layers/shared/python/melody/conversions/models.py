@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 JobStatus = Literal["awaiting_upload", "queued", "processing", "succeeded", "failed"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
@@ -44,6 +44,9 @@ class Job(BaseModel):
     source: Literal["upload", "catalog"] = "upload"
     # "api": a developer's B2B analysis (POST /b2b/analyze), not a song of theirs: no library entry.
     client: Literal["app", "api"] = "app"
+    # Whether the stems are wanted: False for a B2B analysis that did not ask for them (the pipeline
+    # then analyses only: no separation, no melody). Records from before this field read as True.
+    separate: bool = True
     filename: str | None = None
     content_type: str | None = None
     size_bytes: int | None = None
@@ -91,8 +94,10 @@ class AudioResult(BaseModel):
     content_hash: str
     engine: str
     engine_version: str
-    instrumental_key: str
-    vocals_key: str
+    # None in a result stored by an analysis-only job (``has_stems`` False): a later job that wants
+    # the stems separates the audio and the result gains them (see ``DynamoResultStore.add_stems``).
+    instrumental_key: str | None = None
+    vocals_key: str | None = None
     waveform_key: str
     analysis_key: str
     analysis: dict[str, Any]
@@ -102,6 +107,21 @@ class AudioResult(BaseModel):
     # the lead sheet: {status, notes_count, key, ..., midi_key, musicxml_key} or {status: failed, code}
     # (absent in results from before the melody step, and in results reused from them)
     melody: dict[str, Any] | None = None
+    # False: analysis and waveform only (no stems, no melody). Results from before it read as True.
+    has_stems: bool = True
+
+    @model_validator(mode="after")
+    def _stems_present(self) -> AudioResult:
+        if self.has_stems and not (self.instrumental_key and self.vocals_key):
+            raise ValueError("a result with stems names their keys")
+        return self
+
+    @property
+    def stem_keys(self) -> dict[str, str]:
+        """Every stem's object key by name (instrumental, vocals, then any extra ones); empty without stems."""
+        if not self.has_stems or not self.instrumental_key or not self.vocals_key:
+            return {}
+        return {"instrumental": self.instrumental_key, "vocals": self.vocals_key, **self.extra_stem_keys}
 
 
 def execution_name(job: Job) -> str:

@@ -27,7 +27,8 @@ class JobStore(Protocol):
         """``created_at`` of the user's jobs still ``awaiting_upload`` and created after ``since``."""
 
     def stored_bytes(self, user_id: str, *, pending_since: float) -> int:
-        """Declared bytes of the user's uploads: accepted ones, and forms created after ``pending_since``."""
+        """Declared bytes of the user's uploads: accepted ones, and forms created after ``pending_since``
+        (the app's only: B2B analyses, ``client == "api"``, are metered by the API plan instead)."""
 
     def delete(self, job_id: str) -> None: ...
 
@@ -36,6 +37,10 @@ class ResultStore(Protocol):
     def get(self, result_key: str) -> AudioResult | None: ...
 
     def put_if_absent(self, result: AudioResult) -> bool: ...
+
+    def add_stems(self, result: AudioResult) -> bool:
+        """Give a stored analysis-only result (``has_stems`` False) the stems of ``result``; False when it
+        already has stems (or is gone): at most one of racing callers writes."""
 
     def add_ref(self, result_key: str, job_id: str) -> None:
         """Record that ``job_id`` serves this result (idempotent)."""

@@ -143,7 +143,8 @@ def link_upload(job_id: str, body: LinkRequest, user_id: CurrentUser, services: 
             descriptions={
                 404: "No such job of yours (`job_not_found`) or stem (`stem_not_found`: drums, bass and other exist "
                 "only for songs separated by a multi-stem engine; `details.stems`).",
-                409: "The job has not succeeded (`job_not_ready`).",
+                409: "The job has not succeeded (`job_not_ready`), or it was a developer API analysis without stems "
+                "(`stems_unavailable`; its `original` still downloads).",
                 422: "That format is not offered for that stem (`format_unavailable`; `details.formats`): wav is "
                 "made for the instrumental and vocals only.",
             },
@@ -182,7 +183,11 @@ def download_stem(
     responses=error_responses(
         404,
         409,
-        descriptions={**_NOT_FOUND, 409: "The job has not succeeded (`job_not_ready`)."},
+        descriptions={
+            **_NOT_FOUND,
+            409: "The job has not succeeded (`job_not_ready`), or it was a developer API analysis without stems "
+            "(`stems_unavailable`: the lead sheet is made from the vocal stem).",
+        },
     ),
 )
 def job_melody(job_id: str, user_id: CurrentUser, services: AppServices) -> MelodyOut:

@@ -183,14 +183,19 @@ class AnalysisOut(BaseModel):
 
 
 class Results(BaseModel):
-    instrumental_url: str
-    vocals_url: str
+    instrumental_url: str | None = Field(
+        default=None, description="Null only for a developer API analysis without stems (`client` api; `stems` empty)."
+    )
+    vocals_url: str | None = Field(
+        default=None, description="Null only for a developer API analysis without stems (`client` api; `stems` empty)."
+    )
     drums_url: str | None = Field(default=None, description="With a multi-stem engine (`neural`) only.")
     bass_url: str | None = Field(default=None, description="With a multi-stem engine (`neural`) only.")
     other_url: str | None = Field(default=None, description="With a multi-stem engine (`neural`) only.")
     stems: list[str] = Field(
         default_factory=lambda: ["instrumental", "vocals"],
-        description="The stems this result has, in display order: instrumental and vocals, then drums, bass, other when present.",
+        description="The stems this result has, in display order: instrumental and vocals, then drums, bass, other when "
+        "present; empty for a developer API analysis without stems.",
     )
     waveform_url: str
     original_url: str

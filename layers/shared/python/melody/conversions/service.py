@@ -172,7 +172,14 @@ class JobService:
         engine: str | None,
         track_id: str | None = None,
         client: Literal["app", "api"] = "app",
+        separate: bool = True,
     ) -> tuple[Job, dict[str, Any]]:
+        """A job awaiting its upload, and the presigned form to upload it with.
+
+        ``separate`` False: analysis only (a B2B analysis without stems). ``client == "api"`` (a
+        developer's B2B analysis) is metered by the API plan, so the storage quota neither counts nor
+        refuses it; the upload size limit and the per-user upload limits still apply.
+        """
         if not content_type.lower().startswith("audio/"):
             raise InvalidInput("Only audio files can be converted.", code="unsupported_media_type")
         if size_bytes > self._max_upload_bytes:
@@ -185,7 +192,8 @@ class JobService:
         if track_id is not None:
             self._require_track(track_id)
         now = self._clock.now()
-        self._check_quota(user_id, size_bytes, now)
+        if client == "app":
+            self._check_quota(user_id, size_bytes, now)
         self._check_upload_limits(user_id, now)
         job_id = "job_" + secrets.token_hex(10)
         name = safe_filename(filename)  # the S3 key's; the title keeps what the user typed
@@ -198,6 +206,7 @@ class JobService:
             title=display_title(filename),
             track_id=track_id,
             client=client,
+            separate=separate,
             content_type=content_type.lower(),
             size_bytes=size_bytes,
             bucket=self._uploads_bucket,
@@ -310,18 +319,15 @@ class JobService:
             return None
         get = self._storage.presign_get
         stem = download_name(job.title or (job.filename or "song").rsplit(".", 1)[0])
+        # instrumental, vocals, and drums / bass / other when the engine produced them (neural);
+        # none for an analysis-only job (``stems`` then empty and no ``*_url`` of a stem)
+        keys = {name: key for name, key in stem_keys(job, result).items() if name in ("instrumental", "vocals", *EXTRA_STEMS)}
         return {
-            "instrumental_url": get(
-                self._media_bucket, result.instrumental_key, expires_s=self._media_expires, filename=f"{stem} (instrumental).m4a"
-            ),
-            "vocals_url": get(self._media_bucket, result.vocals_key, expires_s=self._media_expires, filename=f"{stem} (vocals).m4a"),
-            # drums / bass / other when the engine produced them (neural); absent otherwise
             **{
                 f"{name}_url": get(self._media_bucket, key, expires_s=self._media_expires, filename=f"{stem} ({name}).m4a")
-                for name, key in result.extra_stem_keys.items()
-                if name in EXTRA_STEMS
+                for name, key in keys.items()
             },
-            "stems": ["instrumental", "vocals", *(name for name in EXTRA_STEMS if name in result.extra_stem_keys)],
+            "stems": list(keys),
             "waveform_url": get(self._media_bucket, result.waveform_key, expires_s=self._media_expires),
             "original_url": get(*source_location(job), expires_s=self._media_expires),
             "analysis": result.analysis,
@@ -387,6 +393,8 @@ class JobService:
         result = self._results.get(job.result_key) if job.status == "succeeded" and job.result_key else None
         if result is None:
             raise Conflict("The song is not ready yet.", code="job_not_ready")
+        if stem != "original":
+            require_stems(job, result)
         title = (self._library.upload_title(user_id, job_id) if self._library and job.source == "upload" else None) or job.title
         base = download_name(title or (job.filename or "song").rsplit(".", 1)[0])
         if stem == "original":
@@ -396,8 +404,9 @@ class JobService:
             fmt = extension  # the upload as it came, in its own format
         else:
             bucket = self._media_bucket
+            stored = stem_keys(job, result)
             if stem in EXTRA_STEMS:
-                extra_key = result.extra_stem_keys.get(stem)
+                extra_key = stored.get(stem)
                 if extra_key is None:  # this song's engine made two stems only
                     raise NotFound("This song has no such stem.", code="stem_not_found", details={"stems": self._stems_of(result)})
                 key = extra_key
@@ -407,7 +416,7 @@ class JobService:
                     return {"status": "preparing", "export_id": export.rendition_id, "retry_after_s": EXPORT_RETRY_AFTER_S}
                 key = wav_key
             else:
-                key = result.instrumental_key if stem == "instrumental" else result.vocals_key
+                key = stored[stem]
             filename = f"{base} ({stem}).{fmt}"
         url = self._storage.presign_download(bucket, key, expires_s=self._media_expires, filename=filename)
         return {"url": url, "filename": filename, "format": fmt, "expires_in": self._media_expires}
@@ -418,6 +427,7 @@ class JobService:
         result = self._results.get(job.result_key) if job.status == "succeeded" and job.result_key else None
         if result is None:
             raise Conflict("The song is not ready yet.", code="job_not_ready")
+        require_stems(job, result)  # the lead sheet is made from the vocal stem
         record = dict(result.melody or {})
         if not record:
             return {"status": "unavailable"}
@@ -479,7 +489,7 @@ class JobService:
             released = self._results.release_ref(job.result_key, job_id)
             if released is not None:
                 # The waveform (analysis/<hash>/waveform.json) is shared by every engine: it stays.
-                for key in (released.instrumental_key, released.vocals_key, released.analysis_key, *released.extra_stem_keys.values()):
+                for key in (released.analysis_key, *released.stem_keys.values()):
                     self._storage.delete(self._media_bucket, key)
                 # the lead sheet's files (issue 12) go with the stems they were made from
                 for name, key in (released.melody or {}).items():
@@ -613,11 +623,36 @@ class JobService:
 def pipeline_input(job: Job) -> dict[str, Any]:
     """The execution input: deterministic for a job, so a replayed start is recognised."""
     bucket, key = source_location(job)
-    return {"bucket": bucket, "key": key, "job_id": job.job_id, "user_id": job.user_id, "engine": job.engine}
+    payload: dict[str, Any] = {"bucket": bucket, "key": key, "job_id": job.job_id, "user_id": job.user_id, "engine": job.engine}
+    if not job.separate:
+        # Analysis only (the ASL's WantsStems choice). Absent when stems are wanted, so a job's input
+        # is the same as before the field existed (a replayed start of such a job is recognised).
+        payload["separate"] = False
+    return payload
+
+
+def stem_keys(job: Job, result: AudioResult) -> dict[str, str]:
+    """The stems a job may serve: the result's, unless the job is analysis only (``separate`` False).
+
+    An analysis-only job never serves stems, even when its shared result has them (reused, or added
+    by a later full run): it asked for, and was billed for, the analysis.
+    """
+    return result.stem_keys if job.separate else {}
+
+
+def require_stems(job: Job, result: AudioResult) -> None:
+    """409 ``stems_unavailable`` for a job without stems (an analysis-only B2B job)."""
+    if not stem_keys(job, result):
+        raise Conflict(
+            "This job was an analysis only: it has no stems (analyse again with stems to get them).",
+            code="stems_unavailable",
+        )
 
 
 __all__ = [
     "JobService",
+    "require_stems",
+    "stem_keys",
     "UploadLimits",
     "display_title",
     "download_name",

@@ -1,6 +1,7 @@
 """The audio pipeline's steps, called by Step Functions (one Lambda each) or the local runner.
 
-Each step receives the execution state (``{bucket, key, job_id, user_id, engine, probe?, results?}``)
+Each step receives the execution state (``{bucket, key, job_id, user_id, engine, separate?, probe?,
+results?}``; ``separate`` false: analysis only)
 and returns what the ASL's ResultSelector picks. Steps are idempotent: outputs go to keys derived
 from the content hash and engine, and job updates are conditional, so a retried step or a replayed
 execution writes nothing twice.
@@ -114,7 +115,7 @@ class PipelineSteps:
             if duration > self._max_duration_s:
                 raise self._too_long()
             digest = _sha256(path)
-        cached = self._results.get(result_key_for(digest, state["engine"])) is not None
+        cached = reusable(self._results.get(result_key_for(digest, state["engine"])), wants_stems=wants_stems(state))
         changes: dict[str, Any] = {"content_hash": digest, "updated_at": self._clock.now()}
         if job is not None and job.source == "upload":
             # What the file says it is: the library's title and the catalog match offered later.
@@ -227,14 +228,21 @@ class PipelineSteps:
             result = self._results.get(result_key_for(state["probe"]["content_hash"], state["engine"]))
             if result is None:  # deleted between probe and now: an ordinary, retryable failure
                 raise RuntimeError("cached result disappeared")
-        return {
-            "stems": {
+        # An analysis-only job may reuse a result without stems: ``stems`` is then null (a JSON null
+        # still matches the ASL's "$.Payload.stems"), and Persist links the stem-less result.
+        stems = (
+            {
                 "instrumental_key": result.instrumental_key,
                 "vocals_key": result.vocals_key,
                 "extra_stem_keys": result.extra_stem_keys,
                 "engine": result.engine,
                 "engine_version": result.engine_version,
-            },
+            }
+            if result.has_stems
+            else None
+        )
+        return {
+            "stems": stems,
             "analysis": {
                 "analysis_key": result.analysis_key,
                 "waveform_key": result.waveform_key,
@@ -243,13 +251,18 @@ class PipelineSteps:
         }
 
     def persist(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Store the result under the content hash (once) and mark the job succeeded.
+
+        Three paths reach it: Process (stems and analysis), AnalyseOnly (analysis only: no ``stems``)
+        and ReuseResults (``stems`` null when the reused result has none). A full run that finds an
+        analysis-only result for its hash gives that result its stems (``add_stems``)."""
         job_id = state["job_id"]
         digest = state["probe"]["content_hash"]
-        stems, analysis = state["results"]["stems"], state["results"]["analysis"]
+        stems, analysis = state["results"].get("stems"), state["results"]["analysis"]
         key = result_key_for(digest, state["engine"])
         with self._step(job_id, "persist", progress=95):
-            self._results.put_if_absent(
-                AudioResult(
+            if stems:
+                result = AudioResult(
                     result_key=key,
                     content_hash=digest,
                     engine=stems["engine"],
@@ -263,7 +276,23 @@ class PipelineSteps:
                     created_at=self._clock.now(),
                     melody=melody_record(state),
                 )
-            )
+            else:
+                # Analysis only: the engine the analysis names (the job's), no stem keys, no melody.
+                named = analysis["analysis"].get("engine") if isinstance(analysis["analysis"], dict) else None
+                named = named if isinstance(named, dict) else {}
+                result = AudioResult(
+                    result_key=key,
+                    content_hash=digest,
+                    engine=str(named.get("name") or state["engine"]),
+                    engine_version=str(named.get("version") or ""),
+                    has_stems=False,
+                    waveform_key=analysis["waveform_key"],
+                    analysis_key=analysis["analysis_key"],
+                    analysis=analysis["analysis"],
+                    created_at=self._clock.now(),
+                )
+            if not self._results.put_if_absent(result) and result.has_stems:
+                self._results.add_stems(result)  # no-op unless the stored result has no stems yet
             self._write_catalog_attributes(job_id, digest, analysis["analysis"])
         now = self._clock.now()
         self._jobs.transition(
@@ -387,6 +416,18 @@ def _score_analysis(path: Path) -> tuple[dict[str, Any] | None, str]:
     except melody_scores.ScoreError as exc:
         return None, f"failed: {getattr(exc, 'code', 'score_error')}"
     return result, "succeeded"
+
+
+def wants_stems(state: dict[str, Any]) -> bool:
+    """Whether the execution separates: ``separate`` false in the input means analysis only (inputs
+    from before the field have none, and separate)."""
+    return state.get("separate") is not False
+
+
+def reusable(result: AudioResult | None, *, wants_stems: bool) -> bool:
+    """Whether a stored result serves a job: any result serves an analysis-only job; a job that wants
+    stems needs a result with them (else it separates, and its Persist adds them to the result)."""
+    return result is not None and (result.has_stems or not wants_stems)
 
 
 def melody_record(state: dict[str, Any]) -> dict[str, Any] | None:

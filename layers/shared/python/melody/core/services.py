@@ -698,7 +698,11 @@ class Services:
 
             from melody.developer.interpret.llm import LlmInterpreter
 
-            api_key = s.nl_llm_api_key.get_secret_value() if s.nl_llm_api_key else None
+            api_key: Any = s.nl_llm_api_key.get_secret_value() if s.nl_llm_api_key else None
+            if getattr(s, "nl_llm_api_key_secret_arn", None):  # AWS: read once, on the LLM's first use
+                from melody.developer.interpret.secret import LazySecret, SecretsManagerReader
+
+                api_key = LazySecret(s.nl_llm_api_key_secret_arn, SecretsManagerReader(s.aws_region))
             interpreter = LlmInterpreter(httpx.Client(), base_url=s.nl_llm_base_url, api_key=api_key,
                                          model=s.nl_llm_model, fallback=rules, timeout_s=s.nl_llm_timeout_s)
 

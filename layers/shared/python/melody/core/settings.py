@@ -248,6 +248,9 @@ class DeveloperApiSettings(CommonSettings):
     # (base URL up to /v1). Unset: the rule-based parser only. On failure or timeout the rules answer.
     nl_llm_base_url: str | None = None
     nl_llm_api_key: SecretStr | None = None
+    # AWS: the Secrets Manager secret holding the key (the key itself, or JSON {"api_key": ...}), read
+    # once on the LLM's first use; it wins over nl_llm_api_key, which is for local use.
+    nl_llm_api_key_secret_arn: str | None = None
     nl_llm_model: str = "gpt-4o-mini"
     nl_llm_timeout_s: float = Field(default=2.0, gt=0, le=10)
 

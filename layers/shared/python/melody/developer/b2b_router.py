@@ -101,8 +101,9 @@ def next_tracks(
         **error_responses(
             422,
             descriptions={
-                422: "Not an audio file (`unsupported_media_type`), too large (`file_too_large`), over the "
-                "account's storage quota (`storage_quota_exceeded`) or not valid (`validation_error`)."
+                422: "Not an audio file (`unsupported_media_type`), larger than the upload limit (`file_too_large`; "
+                "`details.max_bytes`) or not valid (`validation_error`). Analyses are metered by the key's plan, "
+                "never by the account's storage quota."
             },
         ),
     },
@@ -111,8 +112,9 @@ def analyze(body: AnalyzeRequest, key: ApiKeyCaller, services: AppServices) -> A
     """Upload audio for analysis (tempo, beats, key, Camelot, loudness, energy, waveform; stems if asked).
 
     The same presigned upload and pipeline as the app's uploads: POST the file to `upload.url`, then
-    read `GET /b2b/analyze/{job_id}`. Audio already analysed (same content) is not processed again,
-    and each audio is billed once per key.
+    read `GET /b2b/analyze/{job_id}`. Without `stems` the audio is analysed only (no separation: faster);
+    with them it is also separated. Audio already analysed (same content) is not processed again, and
+    each audio is billed once per key.
     """
     job, post = services.jobs.create_upload(
         key.user_id,
@@ -120,7 +122,8 @@ def analyze(body: AnalyzeRequest, key: ApiKeyCaller, services: AppServices) -> A
         content_type=body.content_type,
         size_bytes=body.size_bytes,
         engine=None,
-        client="api",  # an analysis for the developer's app: not a song in their library
+        client="api",  # an analysis for the developer's app: not a song in their library, nor their quota
+        separate=body.stems,  # analysis only unless the stems are asked for
     )
     services.developer.record_analyze_job(key, job.job_id, stems=body.stems)
     logger.info("b2b analyze created", extra={"job_id": job.job_id, "key_id": key.key_id})
@@ -158,9 +161,9 @@ def analyze_result(job_id: str, key: ApiKeyCaller, services: AppServices) -> Ana
         return out
     out.analysis = AnalysisOut.model_validate(links["analysis"])
     out.waveform_url = links["waveform_url"]
-    if record.stems:
-        out.instrumental_url = links["instrumental_url"]
-        out.vocals_url = links["vocals_url"]
+    if record.stems:  # an analysis-only job's links name no stems (a missing link stays null)
+        out.instrumental_url = links.get("instrumental_url")
+        out.vocals_url = links.get("vocals_url")
     if job.content_hash:
         out.billed = services.developer.bill_analysis(record, job.content_hash)
     return out

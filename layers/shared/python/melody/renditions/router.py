@@ -38,7 +38,8 @@ def _out(services: Services, rendition: Rendition) -> RenditionOut:
             429,
             descriptions={
                 404: "No such job of yours (`job_not_found`).",
-                409: "The job has not succeeded (`job_not_ready`).",
+                409: "The job has not succeeded (`job_not_ready`), or it was a developer API analysis without stems "
+                "(`stems_unavailable`).",
                 422: "semitones 0 with tempo 1.0 in m4a is the song itself (`rendition_identity`), or the body fails "
                 "validation (`validation_error`: semitones -6..6, tempo 0.75..1.25).",
                 429: "Too many new renditions this hour (`rate_limited`): retry after `Retry-After` seconds.",

@@ -85,6 +85,8 @@ class RenditionService:
         job = self._job(user_id, job_id)
         if job.status != "succeeded" or not job.result_key:
             raise Conflict("The song is not ready yet.", code="job_not_ready")
+        if not job.separate:  # a developer API analysis without stems (issue 11): nothing to render
+            raise Conflict("This job was an analysis only: it has no stems.", code="stems_unavailable")
         return self._ensure(job.result_key, semitones, tempo, fmt, rate_key=user_id)
 
     def export_wav(self, result_key: str, stem: str) -> tuple[str | None, Rendition]:

@@ -90,6 +90,8 @@ class RenditionSteps:
         if result is None:
             raise AudioRejected("stems_missing", "The song's stems are no longer there; convert it again.")
         source = result.instrumental_key if stem == "instrumental" else result.vocals_key
+        if source is None:  # an analysis-only result (issue 11): the route refuses those jobs first
+            raise AudioRejected("stems_missing", "The song's stems are no longer there; convert it again.")
         target = media_key(rendition, stem)
         with self._step(f"render_{stem}"), self._work_folder(rendition.rendition_id) as folder:
             local = folder / f"{stem}.m4a"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from melody.core.observability import logger
 from melody.developer.harmonic import camelot_of, key_of, normalize_camelot, normalize_key
 from melody.developer.interpret.rules import Interpreted
+from melody.developer.interpret.secret import SecretUnavailable
 from melody.developer.search_schemas import Interpretation
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class LlmInterpreter:
         client: httpx.Client,
         *,
         base_url: str,
-        api_key: str | None,
+        api_key: str | Callable[[], str | None] | None,
         model: str,
         fallback: RulesInterpreter,
         timeout_s: float = 2.0,
@@ -87,7 +88,8 @@ class LlmInterpreter:
     ) -> None:
         self._client = client
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        # A value, or a callable that gives it on first use (Secrets Manager in AWS: LazySecret).
+        self._api_key = api_key
         self._model = model
         self._fallback = fallback
         self._timeout = timeout_s
@@ -107,7 +109,7 @@ class LlmInterpreter:
                 return hit[1]
         try:
             result = self._ask(text)
-        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError, ValidationError) as exc:
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError, ValidationError, SecretUnavailable) as exc:
             # The reason only (never the request's headers): the rule-based reading answers instead.
             logger.warning("llm interpreter failed; using rules", extra={"error": type(exc).__name__})
             return self._fallback.interpret(text)
@@ -118,10 +120,14 @@ class LlmInterpreter:
                 self._cache.popitem(last=False)
         return result
 
+    def _headers(self) -> dict[str, str]:
+        key = self._api_key() if callable(self._api_key) else self._api_key
+        return {"authorization": f"Bearer {key}"} if key else {}
+
     def _ask(self, text: str) -> Interpreted:
         response = self._client.post(
             self._url,
-            headers=self._headers,
+            headers=self._headers(),
             json={
                 "model": self._model,
                 "temperature": 0,
