@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/audio_real.py                 # analysis + separation, ~4 min on 2 cores
     .venv/bin/python benchmarks/audio_real.py --no-sep        # analysis only
+    .venv/bin/python benchmarks/audio_real.py --no-analysis   # MIR-1K separation only
     .venv/bin/python benchmarks/audio_real.py --json out.json
 
 The data (50 GTZAN excerpts with tempo/beat/downbeat/key labels, 24 MIR-1K clips with separate
@@ -190,6 +191,44 @@ def _sep_ours_one(row: dict):
     return (*sdr_pair(voc, acc, v, i, sr), cpu / (len(mix) / sr / 60))
 
 
+# previous defaults of the dsp engine (before issue 10's MIR-1K fit), shown for comparison
+DSP_ROUND3 = {"accomp_weight": 1.0, "jump_cost": 0.05}
+
+
+def _sep_ours_round3_one(row: dict):
+    from melody_audio import separate
+    from melody_audio.audio import Audio
+
+    y, sr = load(row)
+    acc, voc = y[:, 0] * 0.5, y[:, 1] * 0.5
+    mix = acc + voc
+    c0 = time.process_time()
+    s = separate(Audio(mix, sr), engine="dsp", **DSP_ROUND3)
+    cpu = time.process_time() - c0
+    return (*sdr_pair(voc, acc, s.vocals.mean(axis=0), s.instrumental.mean(axis=0), sr), cpu / (len(mix) / sr / 60))
+
+
+def separation_section(jobs: int) -> dict:
+    """MIR-1K: mixture and REPET-SIM baselines (cached), the dsp engine now and with its previous defaults."""
+    srows = manifest("separation")
+    sbase = cached("real_sep_baselines.json", srows, _sep_baselines_one, jobs)
+    with ProcessPoolExecutor(jobs) as pool:
+        sours = dict(zip([r["id"] for r in srows], pool.map(_sep_ours_one, srows), strict=True))
+        sold = dict(zip([r["id"] for r in srows], pool.map(_sep_ours_round3_one, srows), strict=True))
+    print(f"\n## MIR-1K separation: BSSEval v4 SDR (dB, museval), median over {len(srows)} clips "
+          "(mono 16 kHz, 1 s windows)")
+    print("| method | vocals SDR | instrumental SDR | CPU s / min |")
+    print("|---|---:|---:|---:|")
+    res: dict = {}
+    table = [(name, {r["id"]: sbase[r["id"]][name] for r in srows}) for name in ("mixture", "REPET-SIM (librosa)")]
+    table += [("dsp (ours, previous defaults: accomp_weight 1.0, jump_cost 0.05)", sold), ("dsp (ours)", sours)]
+    for name, per in table:
+        v, i, c = (float(np.median([per[r["id"]][k] for r in srows])) for k in range(3))
+        res[name] = (v, i, c)
+        print(f"| {name} | {v:.2f} | {i:.2f} | {c:.2f} |")
+    return res
+
+
 # ---------------------------------------------------------------- ours
 def _ours_one(row: dict) -> dict:
     from melody_audio import analyse
@@ -220,7 +259,8 @@ def _syn_one(seed: int):
 def synthetic_training(jobs: int) -> tuple[list[dict], list[dict]]:
     """Features of the synthetic training songs (seeds 0-59, never the held-out 1000+), weight 0.3:
     they keep the fitted models from forgetting the synthetic set while the real clips dominate."""
-    f = CACHE / "synthetic_train_features.json"
+    # v2: the key features carry the note model's histograms (analysis/notes_key.py)
+    f = CACHE / "synthetic_train_features_v2.json"
     if f.exists():
         data = json.loads(f.read_text())
     else:
@@ -240,6 +280,7 @@ def folds_of(rows: list[dict], k: int = 5) -> list[int]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-sep", action="store_true", help="skip the MIR-1K separation section")
+    ap.add_argument("--no-analysis", action="store_true", help="only the MIR-1K separation section")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--fit", action="store_true",
@@ -249,6 +290,12 @@ def main(argv=None) -> int:
         print(f"no data at {DATA}")
         return 2
     wall0 = time.time()
+    if args.no_analysis:
+        sep_only = separation_section(args.jobs)
+        print(f"\n(wall time {time.time() - wall0:.0f} s)")
+        if args.json:
+            args.json.write_text(json.dumps({"separation": sep_only}, default=float, indent=1))
+        return 0
     rows = manifest("analysis")
     base = cached("real_baselines.json", rows, _baselines_one, args.jobs)
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -295,17 +342,22 @@ def main(argv=None) -> int:
         c = cv[r["id"]]
         return {"bpm": c["bpm"], "beats": None, "downbeats": None, "key": c.get("key")}
 
+    def cv_chroma_est(r):
+        c = cv[r["id"]]
+        return {"bpm": c["bpm"], "beats": None, "downbeats": None, "key": c.get("key_chroma")}
+
     table = {
         "librosa (beat_track; chroma_cqt + Krumhansl-Kessler)": row_metrics(lambda r: base[r["id"]]["librosa"]),
         "Essentia (RhythmExtractor2013 multifeature; KeyExtractor edma) [AGPL, benchmark only]":
             row_metrics(lambda r: base[r["id"]]["essentia"]),
         "melody_audio (ours, shipped parameters = fitted on all 50)": row_metrics(ours_est),
         "melody_audio (ours, 5-fold cross-validated)": row_metrics(cv_est),
+        "melody_audio key without the note model (chroma only, 5-fold cross-validated)": row_metrics(cv_chroma_est),
     }
     cpu_o = np.median([ours[r["id"]]["cpu"] / (r["duration_s"] / 60) for r in rows])
     cpu_l = np.median([base[r["id"]]["librosa"]["cpu"] / (r["duration_s"] / 60) for r in rows])
     cpu_e = np.median([base[r["id"]]["essentia"]["cpu"] / (r["duration_s"] / 60) for r in rows])
-    cpus = [cpu_l, cpu_e, cpu_o, np.nan]
+    cpus = [cpu_l, cpu_e, cpu_o, np.nan, np.nan]
     n_key = sum(1 for r in rows if r.get("key"))
     print(f"## Real recordings: {len(rows)} GTZAN excerpts (15-20 s; key on {n_key})")
     print("| method | tempo Acc1 | tempo Acc2 | beat F | downbeat F | key MIREX | CPU s / min |")
@@ -335,27 +387,7 @@ def main(argv=None) -> int:
     print("\nremaining errors (in-sample):")
     print("\n".join(errs))
 
-    sep_res = {}
-    if not args.no_sep:
-        srows = manifest("separation")
-        sbase = cached("real_sep_baselines.json", srows, _sep_baselines_one, args.jobs)
-        with ProcessPoolExecutor(args.jobs) as pool:
-            sours = dict(zip([r["id"] for r in srows], pool.map(_sep_ours_one, srows), strict=True))
-        print(f"\n## MIR-1K separation: BSSEval v4 SDR (dB, museval), median over {len(srows)} clips "
-              "(mono 16 kHz, 1 s windows)")
-        print("| method | vocals SDR | instrumental SDR | CPU s / min |")
-        print("|---|---:|---:|---:|")
-        for name in ("mixture", "REPET-SIM (librosa)"):
-            v = np.median([sbase[r["id"]][name][0] for r in srows])
-            i = np.median([sbase[r["id"]][name][1] for r in srows])
-            c = np.median([sbase[r["id"]][name][2] for r in srows])
-            sep_res[name] = (v, i, c)
-            print(f"| {name} | {v:.2f} | {i:.2f} | {c:.2f} |")
-        v = np.median([sours[r["id"]][0] for r in srows])
-        i = np.median([sours[r["id"]][1] for r in srows])
-        c = np.median([sours[r["id"]][2] for r in srows])
-        sep_res["dsp (ours)"] = (v, i, c)
-        print(f"| dsp (ours) | {v:.2f} | {i:.2f} | {c:.2f} |")
+    sep_res = {} if args.no_sep else separation_section(args.jobs)
     print(f"\n(wall time {time.time() - wall0:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps({"analysis": table, "cv": cv, "separation": sep_res,

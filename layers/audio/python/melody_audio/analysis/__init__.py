@@ -9,6 +9,7 @@ from .._dsp import resample
 from . import energy as _energy
 from . import key as _key
 from . import loudness as _loudness
+from . import notes_key as _notes_key
 from . import tempo as _tempo
 from .key import KeyResult, camelot, open_key
 from .loudness import LoudnessResult
@@ -90,7 +91,9 @@ def analyse(audio: Audio, *, engine: dict | None = None) -> Analysis:
     low = resample(x, audio.sample_rate, ANALYSIS_RATE)
     if low.size >= _key.N_FFT:
         chroma, bass_chroma, frame_energy, tuning = _key.frame_chroma_tuning(low, ANALYSIS_RATE)
-        k = _key.key_from_frames(chroma, bass_chroma, frame_energy, tuning)
+        # note evidence for the key from the note model on a third of the song (notes_key.py)
+        notes = _notes_key.note_histograms(x, audio.sample_rate, tuning)
+        k = _key.key_from_frames(chroma, bass_chroma, frame_energy, tuning, notes)
     else:
         chroma, bass_chroma, k = None, None, _key.key(low, ANALYSIS_RATE)
     # the chroma (hop 1024) also gives the chord- and bass-change accents for the downbeats

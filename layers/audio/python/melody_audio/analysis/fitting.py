@@ -21,11 +21,22 @@ from scipy.optimize import minimize
 
 from .._dsp import resample
 from . import key as _key
+from . import notes_key as _notes
 from . import tempo as _tempo
 
 NAMES = _key.PITCH_NAMES
 L2_TEMPO, L2_KEY, SHRINK = 0.05, 0.05, 0.5
 KEY_FLOORS = {"chords": 2.0, "open_triad": 2.0, "open_bass": 1.0}
+# the key model with note evidence: the chroma terms plus the note-histogram profile fits
+KEY_NOTE_TERMS = _key.KEY_TERMS + _key.NOTE_TERMS
+# With the note evidence the floors above and a 0.3 synthetic weight cost real clips (nested CV on
+# the dev split, inner 4-fold over floors {as above, half, none} x synthetic weight {0.1, 0.3}, chose
+# weight 0.1 in every fold, no floors in 3 of 5 and half floors in 2); without any floor the Aeolian
+# loop test reads its most frequent chord's key (D major for Em D C D), so the half floors stay.
+KEY_NOTE_FLOORS = {"chords": 1.0, "open_triad": 1.0, "open_bass": 0.5}
+KEY_NOTE_SYN_WEIGHT = 0.1  # weight of the down-weighted (synthetic, weight < 1) rows in the note model
+# confidence calibration: L2 on the slopes pulls the confidence toward the base rate (43 clips)
+L2_CONF = 0.05
 
 
 def clip_features(y: np.ndarray, sr: int) -> dict:
@@ -34,8 +45,12 @@ def clip_features(y: np.ndarray, sr: int) -> dict:
     env, _ = _tempo.onset_envelopes(x, _tempo.SR)
     cands, feats = _tempo.candidates(env)
     chroma, bass, energy, tuning = _key.frame_chroma_tuning(x, _key.SR)
-    return {"cands": cands.tolist(), "tfeats": feats.tolist(), "key": _key.clip_terms(chroma, bass, energy),
-            "tuning": tuning}
+    terms = _key.clip_terms(chroma, bass, energy)
+    y = np.asarray(y, dtype=np.float32)
+    notes = _notes.note_histograms(y.mean(axis=0) if y.ndim > 1 else y, sr, tuning)
+    if notes is not None:
+        terms.update(notes)
+    return {"cands": cands.tolist(), "tfeats": feats.tolist(), "key": terms, "tuning": tuning}
 
 
 def _clogit(groups: list[tuple[np.ndarray, int, float]], l2: float) -> np.ndarray:
@@ -68,6 +83,27 @@ def _platt(p: np.ndarray, ok: np.ndarray) -> tuple[float, float]:
 
     r = minimize(nll, np.array([1.0, 0.0]), method="Nelder-Mead")
     return float(r.x[0]), float(r.x[1])
+
+
+def _conf_features(probs: np.ndarray) -> np.ndarray:
+    q = np.sort(np.clip(probs, 1e-6, 1 - 1e-6))[::-1]
+    return np.array([np.log(q[0] / (1 - q[0])), np.log(q[0] / q[1])])
+
+
+def _calibrate_key(probs: list[np.ndarray], ok: np.ndarray) -> tuple[float, ...]:
+    """Logistic P(exact key) on the top posterior's log-odds and the top-two log-ratio (see
+    :func:`key.calibrated_confidence`), L2 on the slopes: a weak cue gives the base rate."""
+    X = np.array([_conf_features(p) for p in probs])
+    n, d = X.shape
+
+    def nll(w):
+        z = X @ w[:d] + w[d]
+        q = np.clip(1 / (1 + np.exp(-z)), 1e-9, 1 - 1e-9)
+        return -np.mean(ok * np.log(q) + (1 - ok) * np.log(1 - q)) + L2_CONF * float(w[:d] @ w[:d])
+
+    base = float(np.clip(ok.mean(), 0.02, 0.98))
+    r = minimize(nll, np.r_[np.zeros(d), np.log(base / (1 - base))], method="Nelder-Mead")
+    return tuple(float(v) for v in r.x)
 
 
 # ---------------------------------------------------------------- tempo
@@ -123,49 +159,67 @@ def _fit_profiles(terms: list[dict], idx: list[int], field: str, lit: tuple) -> 
 
 
 def fit_key_params(terms: list[dict], idx: list[int], platt: bool = True, k: int = 5,
-                   weights: list[float] | None = None) -> dict:
+                   weights: list[float] | None = None, names: tuple[str, ...] = _key.KEY_TERMS,
+                   floors: dict[str, float] | None = None) -> dict:
+    """Fit the key model over the evidence terms ``names``; with ``platt``, the confidence is
+    calibrated on inner out-of-fold predictions of the clips of weight >= 1 (the real clips, not
+    the down-weighted synthetic ones: their hit rate is not the real one)."""
     lit = (_key.MAJOR, _key.MINOR)
-    prof = _fit_profiles(terms, idx, "g", lit)
-    bass = _fit_profiles(terms, idx, "gb", lit)
+    params: dict = {"terms": tuple(names), "profiles": _fit_profiles(terms, idx, "g", lit).tolist(),
+                    "bass": _fit_profiles(terms, idx, "gb", lit).tolist()}
+    if any(n in _key.NOTE_TERMS for n in names):
+        params["notes"] = _fit_profiles(terms, idx, "gn", lit).tolist()
+        params["notes_bass"] = _fit_profiles(terms, idx, "gnb", lit).tolist()
     wts = [1.0] * len(terms) if weights is None else weights
-    groups = [(_key.term_matrix(t, prof, bass), i, wt) for t, i, wt in zip(terms, idx, wts, strict=True)]
+    groups = [(_key.term_matrix(t, params, names), i, wt) for t, i, wt in zip(terms, idx, wts, strict=True)]
     w = _clogit(groups, L2_KEY)
     # floors on the harmonic-function and opening-tonic terms: the dev clips are cut from the middle
     # of songs (their opening is no tonic cue) and too few to learn chord functions, which decide
     # relative major/minor on full songs (tests/unit/audio: Aeolian and vi-IV-I-V loops)
-    for name, floor in KEY_FLOORS.items():
-        j = _key.KEY_TERMS.index(name)
+    for name, floor in (KEY_FLOORS if floors is None else floors).items():
+        j = names.index(name)
         w[j] = max(w[j], floor)
-    params = {"profiles": prof.tolist(), "bass": bass.tolist(), "weights": w.tolist(), "platt": (1.0, 0.0)}
+    params.update(weights=w.tolist(), platt=(0.0, 0.0, 0.0))
     if platt:
         ps, oks = [], []
         n = np.arange(len(terms))
         for f in range(k):
             tr, te = n[n % k != f], n[n % k == f]
             pf = fit_key_params([terms[i] for i in tr], [idx[i] for i in tr], platt=False,
-                                weights=[wts[i] for i in tr])
+                                weights=[wts[i] for i in tr], names=names, floors=floors)
             for i in te:
+                if wts[i] < 1.0:
+                    continue
                 q = _key.key_probs(terms[i], pf)
-                ps.append(float(q.max()))
+                ps.append(q)
                 oks.append(int(np.argmax(q)) == idx[i])
-        params["platt"] = _platt(np.array(ps), np.array(oks, float))
+        params["platt"] = _calibrate_key(ps, np.array(oks, float))
     return params
 
 
 # ---------------------------------------------------------------- whole split
 def fit_all(feats: list[dict], rows: list[dict]) -> dict:
-    """Fit everything; a row's optional ``weight`` (default 1) scales its likelihood term."""
+    """Fit everything; a row's optional ``weight`` (default 1) scales its likelihood term.
+    ``key``: the chroma-only model (used when the note model is unavailable); ``key_notes``: the
+    model with note evidence, fitted on the clips that have note histograms."""
     tempo = fit_tempo(feats, [r["bpm"] for r in rows], weights=[r.get("weight", 1.0) for r in rows])
     kr = [(f["key"], _key_index(r["key"], r["mode"]), r.get("weight", 1.0))
           for f, r in zip(feats, rows, strict=True) if r.get("key")]
     key = fit_key_params([t for t, _, _ in kr], [i for _, i, _ in kr], weights=[w for _, _, w in kr])
-    return {"tempo": tempo, "key": key}
+    out = {"tempo": tempo, "key": key}
+    kn = [x for x in kr if "gn" in x[0]]
+    if kn:
+        out["key_notes"] = fit_key_params([t for t, _, _ in kn], [i for _, i, _ in kn],
+                                          weights=[w if w >= 1.0 else KEY_NOTE_SYN_WEIGHT for _, _, w in kn],
+                                          names=KEY_NOTE_TERMS, floors=KEY_NOTE_FLOORS)
+    return out
 
 
 def cross_validate(feats: list[dict], rows: list[dict], folds: list[int],
                    extra: tuple[list[dict], list[dict]] = ([], [])) -> dict:
-    """Out-of-fold predictions: {id: {bpm, tempo_conf, key, key_conf}}; ``extra`` clips (the
-    synthetic training songs) are in every training fold and never scored."""
+    """Out-of-fold predictions: {id: {bpm, tempo_conf, key, key_conf, key_chroma, key_chroma_conf}}
+    (``key``: the shipped path, with notes when the clip has them; ``key_chroma``: the chroma-only
+    model); ``extra`` clips (the synthetic training songs) are in every training fold and never scored."""
     from . import tempo as t
 
     out: dict = {}
@@ -176,13 +230,16 @@ def cross_validate(feats: list[dict], rows: list[dict], folds: list[int],
             if g != f:
                 continue
             bpm, p = predict_tempo(feats[i], params["tempo"]["weights"])
-            q = _key.key_probs(feats[i]["key"], params["key"])
-            j = int(np.argmax(q))
-            tonic, mode = _key.key_name(j)
-            out[rows[i]["id"]] = {
-                "bpm": bpm, "tempo_conf": t.calibrate(p, params["tempo"]["platt"]),
-                "key": f"{tonic} {mode}", "key_conf": t.calibrate(float(q[j]), params["key"]["platt"]),
-            }
+            res: dict = {"bpm": bpm, "tempo_conf": t.calibrate(p, params["tempo"]["platt"])}
+            kt = feats[i]["key"]
+            models = [("key_chroma", params["key"])]
+            models.append(("key", params["key_notes"] if "gn" in kt and "key_notes" in params else params["key"]))
+            for name, kp in models:
+                q = _key.key_probs(kt, kp)
+                tonic, mode = _key.key_name(int(np.argmax(q)))
+                res[name] = f"{tonic} {mode}"
+                res[name + "_conf"] = _key.calibrated_confidence(q, kp["platt"])
+            out[rows[i]["id"]] = res
     return out
 
 
@@ -192,9 +249,13 @@ def calibration_report(cv: dict, rows: list[dict]) -> list[str]:
     tc = np.array([cv[r["id"]]["tempo_conf"] for r in rows])
     tok = np.array([abs(cv[r["id"]]["bpm"] / r["bpm"] - 1) <= 0.04 for r in rows], float)
     kr = [r for r in rows if r.get("key")]
-    kc = np.array([cv[r["id"]]["key_conf"] for r in kr])
-    kok = np.array([cv[r["id"]]["key"] == f"{NAMES[_key.pitch_class(r['key'])]} {r['mode']}" for r in kr], float)
-    for name, c, ok in (("tempo.confidence vs Acc1", tc, tok), ("key.confidence vs exact key", kc, kok)):
+    items = [("tempo.confidence vs Acc1", tc, tok)]
+    for field, label in (("key", "key.confidence vs exact key"), ("key_chroma", "chroma-only key model's confidence")):
+        if kr and field in cv[kr[0]["id"]]:
+            kc = np.array([cv[r["id"]][field + "_conf"] for r in kr])
+            kok = np.array([cv[r["id"]][field] == f"{NAMES[_key.pitch_class(r['key'])]} {r['mode']}" for r in kr], float)
+            items.append((label, kc, kok))
+    for name, c, ok in items:
         brier = float(np.mean((c - ok) ** 2))
         base = float(np.mean((ok.mean() - ok) ** 2))
         hi = ok[c >= 0.5].mean() if np.any(c >= 0.5) else float("nan")
@@ -206,22 +267,29 @@ def calibration_report(cv: dict, rows: list[dict]) -> list[str]:
 
 
 def render_fitted(params: dict) -> str:
-    k = params["key"]
-
     def tup(v):
         return "(" + ", ".join(f"{x:.4f}" for x in v) + ("," if len(v) == 1 else "") + ")"
 
-    return (
+    def key_block(name: str, k: dict, comment: str) -> str:
+        names = [repr(n) for n in k["terms"]]
+        rows = [", ".join(names[i:i + 7]) for i in range(0, len(names), 7)]
+        body = ",\n              ".join(rows) + ("," if len(names) == 1 else "")
+        lines = [f"# {comment}", f"{name} = {{", f"    \"terms\": ({body}),"]
+        for field in ("profiles", "bass", "notes", "notes_bass"):
+            if field in k:
+                lines += [f"    \"{field}\": ({tup(k[field][0])},", f"        {tup(k[field][1])}),"]
+        lines += [f"    \"weights\": {tup(k['weights'])},", f"    \"platt\": {tup(k['platt'])},", "}"]
+        return "\n".join(lines) + "\n"
+
+    out = (
         '"""Model parameters fitted on the annotated dev split (``benchmarks/audio_real.py --fit``).\n\n'
         'Generated by ``fitting.render_fitted``; cross-validated scores in ``benchmarks/README.md``.\n"""\n\n'
         "# tempo: conditional-logit weights over tempo.FEATURES; Platt (a, b) for the confidence\n"
         f"TEMPO_WEIGHTS = {tup(params['tempo']['weights'])}\n"
         f"TEMPO_PLATT = {tup(params['tempo']['platt'])}\n\n"
-        "# key: fitted (major, minor) chroma and bass profiles on C, weights over key.KEY_TERMS, Platt (a, b)\n"
-        "KEY = {\n"
-        f"    \"profiles\": ({tup(k['profiles'][0])},\n                 {tup(k['profiles'][1])}),\n"
-        f"    \"bass\": ({tup(k['bass'][0])},\n             {tup(k['bass'][1])}),\n"
-        f"    \"weights\": {tup(k['weights'])},\n"
-        f"    \"platt\": {tup(k['platt'])},\n"
-        "}\n"
+        + key_block("KEY", params["key"], "key, chroma only (no note model): fitted (major, minor) profiles on C, weights over\n"
+                    "# terms, confidence calibration (slopes on the top log-odds and top-two log-ratio, intercept)")
     )
+    if "key_notes" in params:
+        out += "\n" + key_block("KEY_NOTES", params["key_notes"], "key with the note model's histograms (notes_key.py)")
+    return out

@@ -1,6 +1,6 @@
 """Musical key (tonic, mode) with confidence, Camelot and Open Key notation.
 
-Method (numpy only, ~10 ms CPU per minute of audio at 11.025 kHz):
+Method (numpy; the optional note evidence runs the vendored ONNX note model):
 
 1. **Frame chroma from spectral peaks.**  A high-resolution STFT (11.025 kHz, 372 ms window,
    93 ms hop, 2.7 Hz bins) between 55 Hz and 2 kHz; only local spectral *peaks* above twice the
@@ -32,13 +32,21 @@ Method (numpy only, ~10 ms CPU per minute of audio at 11.025 kHz):
    cadence cue was tried and left out: excerpts and fade-outs end mid-progression, and it lowered
    the score on the tuning tracks.
 
+5. **Note evidence** (:mod:`.notes_key`, when onnxruntime is installed).  The basic-pitch note
+   model runs on a third of the song (every third 1.64 s hop, ~0.8 s CPU per audio minute), retuned
+   to A440; its note posteriors give pitch-class histograms of all notes and of the notes below
+   G3, free of the harmonics and drums that blur the STFT chroma.  The same profile fits (literature
+   and dev-fitted profiles) on them are four more terms (:data:`NOTE_TERMS`).
+
 The evidence terms (:data:`KEY_TERMS`: the profile fits above with literature and dev-fitted
 profiles, chord functions, the opening cue, a minor-mode prior, tonic salience in the chroma and
-bass) are combined by a conditional logit over the 24 keys whose
-weights and profiles were fitted on the annotated real-recordings dev split plus synthetic
-training seeds (``fitting.py``, constants in ``_fitted.py``); the winning posterior, Platt-scaled
-on out-of-fold predictions, is ``confidence``; the second key is ``runner_up``.  The A4 tuning
-(``tuning_hz``) is estimated from peaks above 150 Hz and compensated before the chroma.
+bass; plus :data:`NOTE_TERMS` when notes are available) are combined by a conditional logit over
+the 24 keys whose weights and profiles were fitted on the annotated real-recordings dev split plus
+down-weighted synthetic training seeds (``fitting.py``, constants in ``_fitted.py``: ``KEY`` for
+chroma only, ``KEY_NOTES`` with notes).  ``confidence`` is P(exact key): a logistic function of the
+top posterior's log-odds and of the top-two log-ratio fitted on out-of-fold predictions of the real
+clips (:func:`calibrated_confidence`); the second key is ``runner_up``.  The A4 tuning
+(``tuning_hz``) is estimated from peaks above 150 Hz and compensated before the chroma and notes.
 """
 
 from __future__ import annotations
@@ -252,18 +260,21 @@ def _neutral(tuning: float = 0.0) -> KeyResult:
                      tuning_hz=round(440.0 * 2 ** (tuning / 12), 2), tuning_cents=round(100 * tuning, 1))
 
 
-def key_from_frames(chroma: np.ndarray, bass_chroma: np.ndarray, energy: np.ndarray, tuning: float) -> KeyResult:
+def key_from_frames(chroma: np.ndarray, bass_chroma: np.ndarray, energy: np.ndarray, tuning: float,
+                    notes: dict | None = None) -> KeyResult:
+    """Key from the frame chroma of :func:`frame_chroma_tuning`; ``notes`` (optional): the note
+    histograms of :func:`.notes_key.note_histograms`, which select the model fitted with them."""
     if chroma.sum() <= 0:
         return _neutral(tuning)
-    from . import _fitted
-
-    probs = key_probs(clip_terms(chroma, bass_chroma, energy))
+    terms = clip_terms(chroma, bass_chroma, energy)
+    if notes is not None and np.sum(notes["gn"]) > 0:
+        terms.update(notes)
+    params = default_params(terms)
+    probs = key_probs(terms, params)
     order = np.argsort(probs)[::-1]
     best, second = int(order[0]), int(order[1])
     tonic, mode = key_name(best)
-    a, b = _fitted.KEY["platt"]
-    p = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
-    conf = float(1.0 / (1.0 + np.exp(-(a * np.log(p / (1 - p)) + b))))
+    conf = calibrated_confidence(probs, params["platt"])
     t2, m2 = key_name(second)
     runner = {"tonic": t2, "mode": m2, "camelot": camelot(t2, m2), "open_key": open_key(t2, m2),
               "probability": round(float(probs[second]), 3)}
@@ -271,12 +282,27 @@ def key_from_frames(chroma: np.ndarray, bass_chroma: np.ndarray, energy: np.ndar
                      round(440.0 * 2 ** (tuning / 12), 2), round(100 * tuning, 1), runner)
 
 
-def key(x: np.ndarray, sr: int = SR) -> KeyResult:
-    """Key of a mono signal at :data:`SR`; see the module docstring."""
+def calibrated_confidence(probs: np.ndarray, platt) -> float:
+    """P(the top key is exactly right): a logistic function of the top posterior's log-odds and of
+    the log-ratio of the top two posteriors, fitted on out-of-fold predictions (``fitting.py``)."""
+    q = np.sort(np.clip(probs, 1e-6, 1 - 1e-6))[::-1]
+    feats = (np.log(q[0] / (1 - q[0])), np.log(q[0] / q[1]))
+    z = platt[-1] + sum(a * f for a, f in zip(platt[:-1], feats, strict=False))
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def key(x: np.ndarray, sr: int = SR, *, notes: bool = False) -> KeyResult:
+    """Key of a mono signal at :data:`SR`; see the module docstring.  ``notes``: also run the
+    note model (:mod:`.notes_key`) on ``x`` when it is available."""
     if x.size < N_FFT:
         return _neutral()
     chroma, bass_chroma, energy, tuning = frame_chroma_tuning(x, sr)
-    return key_from_frames(chroma, bass_chroma, energy, tuning)
+    hist = None
+    if notes:
+        from .notes_key import note_histograms
+
+        hist = note_histograms(x, sr, tuning)
+    return key_from_frames(chroma, bass_chroma, energy, tuning, hist)
 
 
 # ---------------------------------------------------------------- fitted key model (see fitting.py)
@@ -305,26 +331,47 @@ def _profiles(major, minor) -> np.ndarray:
     return np.array([np.roll(_z(major), k) for k in range(12)] + [np.roll(_z(minor), k) for k in range(12)])
 
 
-def term_matrix(terms: dict, fit_profiles: np.ndarray, fit_bass: np.ndarray) -> np.ndarray:
-    """(24 keys, len(KEY_TERMS)) evidence matrix; ``fit_*``: (2, 12) major/minor profiles on C."""
-    g, gb = np.asarray(terms["g"]), np.asarray(terms["gb"])
-    zg = _z(g) if g.std() > 0 else np.zeros(12)
-    zb = _z(gb) if gb.std() > 0 else np.zeros(12)
-    return np.stack([
-        PROFILES @ zg / 12.0, PROFILES @ zb / 12.0,
-        _profiles(*fit_profiles) @ zg / 12.0, _profiles(*fit_bass) @ zb / 12.0,
-        np.asarray(terms["chords"]), np.asarray(terms["open_triad"]), np.asarray(terms["open_bass"]),
+NOTE_TERMS = ("notes_lit", "nbass_lit", "notes_fit", "nbass_fit")
+
+
+def _zs(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return _z(v) if v.std() > 0 else np.zeros(12)
+
+
+def term_matrix(terms: dict, params: dict, names: tuple[str, ...] | None = None) -> np.ndarray:
+    """(24 keys, len(names)) evidence matrix; ``params`` holds the fitted (major, minor) profiles
+    on C: ``profiles`` / ``bass`` for the chroma and, with notes, ``notes`` / ``notes_bass``."""
+    names = tuple(params.get("terms", KEY_TERMS)) if names is None else names
+    zg, zb = _zs(terms["g"]), _zs(terms["gb"])
+    cols = {
+        "profile_lit": lambda: PROFILES @ zg / 12.0, "bass_lit": lambda: PROFILES @ zb / 12.0,
+        "profile_fit": lambda: _profiles(*params["profiles"]) @ zg / 12.0,
+        "bass_fit": lambda: _profiles(*params["bass"]) @ zb / 12.0,
+        "chords": lambda: np.asarray(terms["chords"]), "open_triad": lambda: np.asarray(terms["open_triad"]),
+        "open_bass": lambda: np.asarray(terms["open_bass"]),
         # mode prior, tonic pitch class in the chroma and in the bass
-        _MINOR_KEY, zg[_PCS] / 3.0, zb[_PCS] / 3.0,
-    ], axis=1)
+        "minor": lambda: _MINOR_KEY, "tonic": lambda: zg[_PCS] / 3.0, "tonic_bass": lambda: zb[_PCS] / 3.0,
+        # the same profile fits on the note model's pitch-class histograms (notes_key.py)
+        "notes_lit": lambda: PROFILES @ _zs(terms["gn"]) / 12.0,
+        "nbass_lit": lambda: PROFILES @ _zs(terms["gnb"]) / 12.0,
+        "notes_fit": lambda: _profiles(*params["notes"]) @ _zs(terms["gn"]) / 12.0,
+        "nbass_fit": lambda: _profiles(*params["notes_bass"]) @ _zs(terms["gnb"]) / 12.0,
+    }
+    return np.stack([cols[n]() for n in names], axis=1)
+
+
+def default_params(terms: dict) -> dict:
+    """The shipped model for these terms: with note histograms when present, else chroma only."""
+    from . import _fitted
+
+    return _fitted.KEY_NOTES if "gn" in terms else _fitted.KEY
 
 
 def key_probs(terms: dict, params: dict | None = None) -> np.ndarray:
-    """Posterior over the 24 keys (conditional logit over :data:`KEY_TERMS`)."""
-    from . import _fitted
-
-    p = _fitted.KEY if params is None else params
-    u = term_matrix(terms, np.asarray(p["profiles"]), np.asarray(p["bass"])) @ np.asarray(p["weights"])
+    """Posterior over the 24 keys (conditional logit over the model's evidence terms)."""
+    p = default_params(terms) if params is None else params
+    u = term_matrix(terms, p) @ np.asarray(p["weights"])
     e = np.exp(u - u.max())
     return e / e.sum()
 

@@ -54,8 +54,9 @@ def _session() -> Any:
     return ort.InferenceSession(str(MODEL_PATH), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def posteriors(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(note, onset, contour)`` for mono audio at 22.05 kHz: (frames × 88), (frames × 88), (frames × 264)."""
+def posteriors(x: np.ndarray, batch_size: int = BATCH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(note, onset, contour)`` for mono audio at 22.05 kHz: (frames × 88), (frames × 88), (frames × 264).
+    ``batch_size``: windows per model call (the model's activations grow with it)."""
     x = np.asarray(x, dtype=np.float32).ravel()
     n_frames = int(np.ceil(x.size * FPS / SAMPLE_RATE))
     if n_frames == 0:
@@ -82,7 +83,7 @@ def posteriors(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if window.size < WINDOW:
             window = np.pad(window, (0, WINDOW - window.size))
         batch.append(window)
-        if len(batch) == BATCH:
+        if len(batch) >= batch_size:
             flush()
     flush()
     note, onset, contour = (np.concatenate(parts[i])[:n_frames] for i in range(3))
