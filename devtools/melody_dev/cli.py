@@ -138,7 +138,8 @@ def _cmd_catalog_attach_audio(args: argparse.Namespace) -> int:
         from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
         Path(settings.work_dir).mkdir(parents=True, exist_ok=True)
-        runner = build_runner(services.steps)
+        # the reconciler: an execution that ends outside the Catch still fails the job (the wait below ends)
+        runner = build_runner(services.steps, reconciler=services.execution_reconciler)
         services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
     content_type = args.content_type or mimetypes.guess_type(path.name)[0] or "audio/mpeg"
     result = services.catalog_audio.attach_file(

@@ -1,6 +1,7 @@
 """The audio pipeline's Lambdas: one entry point per state of ``statemachines/audio_pipeline.asl.json``
 (and ``rendition_*`` per state of ``statemachines/renditions.asl.json``)
-plus ``trigger`` for the S3 "Object Created" EventBridge rule. CDK points each function at one of
+plus ``trigger`` for the S3 "Object Created" EventBridge rule and ``reconcile`` for the rule on the
+pipeline's ended executions (FAILED, TIMED_OUT, ABORTED). CDK points each function at one of
 these names; all share this code package, the shared layer and the audio layer.
 """
 
@@ -56,4 +57,14 @@ rendition_mark_failed = _rendition_step("mark_failed")
 def trigger(event: dict, context: LambdaContext) -> dict:
     outcome = handle_object_created(event, services.jobs)
     logger.info("upload event", extra={"outcome": outcome})
+    return {"outcome": outcome}
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def reconcile(event: dict, context: LambdaContext) -> dict:
+    """EventBridge "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED of the audio
+    pipeline): fail the job an execution left running outside its Catch (idempotent)."""
+    outcome = services.execution_reconciler.handle(event)
+    logger.info("ended execution", extra={"outcome": outcome})
     return {"outcome": outcome}

@@ -142,3 +142,15 @@ def test_half_a_configuration_is_refused(tmp_path_factory):
         build_app(context={**PROD_CONTEXT, "neural_weights_url": NEURAL["neural_weights_url"]}, nag=False)
     with pytest.raises(ValueError, match="64 hex"):
         build_app(context={**PROD_CONTEXT, **NEURAL, "neural_weights_sha256": "abc"}, nag=False)
+
+
+def test_with_weights_every_pipeline_step_knows_the_weights_checksum(neural, synth):
+    # probe, reuse and persist key neural results by the weights: new weights never reuse old stems
+    from melody_infra.stacks.pipeline import STEPS, step_service
+
+    pipeline, _, _ = neural
+    for name in STEPS:
+        _, fn = function_by_service(pipeline, f"melody-{step_service(name)}")
+        assert fn["Properties"]["Environment"]["Variables"]["MELODY_NEURAL_WEIGHTS_SHA256"] == SHA
+    _, probe = function_by_service(synth.pipeline, "melody-pipeline-probe")
+    assert "MELODY_NEURAL_WEIGHTS_SHA256" not in probe["Properties"]["Environment"]["Variables"]

@@ -158,7 +158,7 @@ def test_trigger_may_start_the_machine_read_uploads_and_copy_originals_only(synt
 
 def test_upload_rule_uses_the_shared_pattern_with_retries_and_dlq(synth):
     # the audio pipeline's rule (the score pipeline has its own, tests/infra/test_scores_stack.py)
-    ((_, rule),) = [(k, r) for k, r in resources(synth.pipeline, "AWS::Events::Rule").items() if "uploads/scores/" not in json.dumps(r)]
+    ((_, rule),) = [(k, r) for k, r in resources(synth.pipeline, "AWS::Events::Rule").items() if _is_upload_rule(r)]
     props = rule["Properties"]
     bucket = props["EventPattern"]["detail"]["bucket"]["name"][0]
     assert "UploadsBucket" in json.dumps(bucket)  # the MelodyData uploads bucket (an import)
@@ -187,8 +187,13 @@ def test_upload_rule_uses_the_shared_pattern_with_retries_and_dlq(synth):
     )  # fmt: skip
 
 
+def _is_upload_rule(rule) -> bool:
+    """The audio uploads' rule: not the score uploads' rule, nor the ended-executions rule (aws.states)."""
+    return "uploads/scores/" not in json.dumps(rule) and rule["Properties"]["EventPattern"]["source"] == ["aws.s3"]
+
+
 def rule_id(synth) -> str:
-    (logical_id,) = [k for k, r in resources(synth.pipeline, "AWS::Events::Rule").items() if "uploads/scores/" not in json.dumps(r)]
+    (logical_id,) = [k for k, r in resources(synth.pipeline, "AWS::Events::Rule").items() if _is_upload_rule(r)]
     return logical_id
 
 
@@ -210,7 +215,8 @@ def test_the_failed_jobs_alarm_pages_for_system_failures_only(synth):
     from melody.conversions.metrics import FAILURE_METRIC
 
     alarms = [a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()]
-    (alarm,) = [a for a in alarms if a["MetricName"] == FAILURE_METRIC]
+    # (the reconciler's own PipelineFailures alarm: test_ended_executions_*)
+    (alarm,) = [a for a in alarms if a["MetricName"] == FAILURE_METRIC and "mark-failed" in json.dumps(a["Dimensions"])]
     _, mark_failed = function_by_service(synth.pipeline, "melody-pipeline-mark-failed")
     env = mark_failed["Properties"]["Environment"]["Variables"]
     assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"] == "MelodyStudio"
@@ -283,3 +289,90 @@ def test_persist_may_write_catalog_attributes_through_the_data_api(synth):
     _, fn = function_by_service(synth.pipeline, "melody-pipeline-persist")
     env = fn["Properties"]["Environment"]["Variables"]
     assert {"MELODY_CATALOG_CLUSTER_ARN", "MELODY_CATALOG_SECRET_ARN", "MELODY_CATALOG_DATABASE"} <= set(env)
+
+
+# -- executions that end outside the Catch (States.Runtime, TIMED_OUT, ABORTED) -> reconcile ------------
+
+
+def _ended_rule(synth) -> tuple[str, dict]:
+    ((logical_id, rule),) = [
+        (k, r) for k, r in resources(synth.pipeline, "AWS::Events::Rule").items()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.states"]
+    ]  # fmt: skip
+    return logical_id, rule["Properties"]
+
+
+def test_ended_executions_rule_matches_the_audio_pipelines_failed_timed_out_and_aborted_executions(synth):
+    from melody.conversions.reconcile import ended_execution_pattern
+
+    machine_id, _ = _machine(synth)
+    (renditions_id,) = [
+        k for k, m in resources(synth.pipeline, "AWS::StepFunctions::StateMachine").items()
+        if "renditions" in json.dumps(m["Properties"].get("StateMachineName"))
+    ]  # fmt: skip
+    _, props = _ended_rule(synth)
+    machines = [{"Ref": machine_id}, {"Ref": renditions_id}]
+    assert props["EventPattern"] == ended_execution_pattern(machines)  # type: ignore[arg-type]
+    assert props["EventPattern"]["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(props["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert props["EventPattern"]["detail"]["stateMachineArn"] == machines  # these machines only
+
+
+def test_ended_executions_go_to_the_reconcile_function_with_retries_and_a_dlq(synth):
+    rule_logical_id, props = _ended_rule(synth)
+    (target,) = props["Targets"]
+    fn_id, fn = function_by_service(synth.pipeline, "melody-pipeline-reconcile")
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    assert fn["Properties"]["Handler"] == "handler.reconcile" and len(fn["Properties"]["Layers"]) == 2
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert dlq_id != target_dlq_of_upload_rule(synth)  # its own queue, its own alarm
+    assert resources(synth.pipeline, "AWS::SQS::Queue")[dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
+    policies = [
+        p["Properties"] for p in resources(synth.pipeline, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": dlq_id}]
+    ]  # fmt: skip
+    statements = [{k: v for k, v in s.items() if k != "Sid"} for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Principal": {"Service": "events.amazonaws.com"},
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_logical_id, "Arn"]}}},
+            "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}} in statements  # fmt: skip
+    # failed asynchronous runs (after Lambda's own retries) land in the same queue
+    (invoke_config,) = [
+        c["Properties"] for c in resources(synth.pipeline, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]  # fmt: skip
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
+
+
+def target_dlq_of_upload_rule(synth) -> str:
+    rule = resources(synth.pipeline, "AWS::Events::Rule")[rule_id(synth)]
+    return str(rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
+
+
+def test_the_reconcile_function_may_only_read_and_update_jobs_and_renditions(synth):
+    _, fn = function_by_service(synth.pipeline, "melody-pipeline-reconcile")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert {"MELODY_JOBS_TABLE", "MELODY_RENDITIONS_TABLE"} <= set(env) and "MELODY_STATE_MACHINE_ARN" not in env
+    statements = role_policy_statements(synth.pipeline, fn)
+    data = [s for s in statements if any(a.startswith(("dynamodb:", "s3:", "states:")) for a in as_list(s["Action"]))]
+    # SQS: its on-failure destination only, its own dead-letter queue
+    dlq_id = _ended_rule(synth)[1]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    sqs = [s for s in statements if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
+    assert sqs and all(s["Resource"] == {"Fn::GetAtt": [dlq_id, "Arn"]} for s in sqs)
+    assert [(s["Sid"], sorted(as_list(s["Action"]))) for s in data] == [("ReconcileRecords", ["dynamodb:GetItem", "dynamodb:UpdateItem"])]
+    tables = [json.dumps(r) for r in as_list(data[0]["Resource"])]
+    assert len(tables) == 2 and "JobsTable" in tables[0] and "RenditionsTable" in tables[1]
+    assert not any("index" in t for t in tables)  # the tables, no index
+
+
+def test_ended_executions_alarms(synth):
+    from melody.conversions.metrics import FAILURE_METRIC
+
+    _, fn = function_by_service(synth.pipeline, "melody-pipeline-reconcile")
+    service = fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    alarms = [a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()]
+    (failures,) = [a for a in alarms if a["MetricName"] == FAILURE_METRIC and service in json.dumps(a["Dimensions"])]
+    assert {d["Name"]: d["Value"] for d in failures["Dimensions"]} == {"service": service, "kind": "system"}
+    dlq_id = _ended_rule(synth)[1]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert any(a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+               and a["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dlq_id, "QueueName"]} for a in alarms)  # fmt: skip

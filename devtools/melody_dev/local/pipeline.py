@@ -46,7 +46,28 @@ def _logged(name: str, method: Any):
     return invoke
 
 
-def build_runner(steps: Any, *, max_workers: int = 2, rendition_steps: Any = None, **machine_options: Any):
+def matches(pattern: dict[str, Any], event: Any) -> bool:
+    """Whether ``event`` matches an EventBridge pattern of exact values (lists) and nested objects:
+    the patterns this stack routes in-process (``ended_execution_pattern``)."""
+    if not isinstance(event, dict):
+        return False
+    for field, wanted in pattern.items():
+        value = event.get(field)
+        if isinstance(wanted, dict):
+            if not matches(wanted, value):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+def build_runner(steps: Any, *, max_workers: int = 2, rendition_steps: Any = None, reconciler: Any = None,
+                 **machine_options: Any):
+    """The local Step Functions with the audio pipeline (and the renditions machine beside it).
+
+    ``reconciler`` (:class:`melody.conversions.reconcile.ExecutionReconciler`) stands in for the
+    EventBridge rule on ended executions (infra: pipeline stack): the FAILED and TIMED_OUT executions
+    of the pipeline (and of the renditions machine) go to it, through the same pattern, when they close."""
     from melody_dev.workflow import LocalStepFunctions, load_definition
 
     definition = load_definition(ASL_PATH, {k: f"melody-local-{v}" for k, v in STEP_FUNCTIONS.items()})
@@ -57,7 +78,21 @@ def build_runner(steps: Any, *, max_workers: int = 2, rendition_steps: Any = Non
 
         definitions[RENDITIONS_MACHINE], rendition_resources = renditions_machine(rendition_steps)
         resources.update(rendition_resources)
-    return LocalStepFunctions(definitions, resources, max_workers=max_workers, **machine_options)
+    rules: list[tuple[dict[str, Any], Any]] = []
+
+    def on_close(event: dict[str, Any]) -> None:
+        for pattern, target in rules:
+            if matches(pattern, event):
+                outcome = target(event)
+                logger.info("ended execution", extra={"outcome": outcome, "execution": event["detail"]["name"]})
+
+    runner = LocalStepFunctions(definitions, resources, max_workers=max_workers, on_close=on_close, **machine_options)
+    if reconciler is not None:
+        from melody.conversions.reconcile import ended_execution_pattern
+
+        machines = [runner.state_machine_arn(name) for name in definitions]  # the pipeline (and renditions)
+        rules.append((ended_execution_pattern(machines), reconciler.handle))
+    return runner
 
 
 class LocalPipeline:
@@ -135,7 +170,7 @@ def attach_local_pipeline(app: Any, settings: Any) -> LocalPipeline:
     services = app.state.services
     starter = _DeferredStarter()
     services.use_workflow(starter)
-    runner = build_runner(services.steps, rendition_steps=services.rendition_steps)
+    runner = build_runner(services.steps, rendition_steps=services.rendition_steps, reconciler=services.execution_reconciler)
     starter.target = LocalWorkflowStarter(runner, STATE_MACHINE)
     from melody_dev.local.renditions import RENDITIONS_MACHINE
 

@@ -163,6 +163,9 @@ class Execution:
     cause: str | None = None
     stop_date: datetime | None = None
     history: list[dict] = field(default_factory=list)
+    #: ended by the top-level TimeoutSeconds (status stays FAILED with States.Timeout; AWS says
+    #: TIMED_OUT): the status-change event of LocalStepFunctions reports TIMED_OUT
+    timed_out: bool = False
 
     def events(self, type_: str) -> list[dict]:
         """History events of one type (e.g. ``"TaskFailed"``, ``"RetryScheduled"``)."""
@@ -702,6 +705,7 @@ class StateMachine:
             output = self._run_scope(run, self._root, execution.input, _Cancel())
         except StatesError as exc:
             execution.status, execution.error, execution.cause = "FAILED", exc.error, exc.cause
+            execution.timed_out = isinstance(exc, _ExecutionTimedOut)
             run.record("ExecutionFailed", error=exc.error, cause=exc.cause)
         except Exception as exc:  # an interpreter defect: fail loudly but keep the process alive
             log.exception("ASL interpreter failure in %s", execution.execution_arn)

@@ -7,12 +7,18 @@ Name idempotency follows the Step Functions API for Standard workflows: ``start_
 the name of a RUNNING execution and the same input returns that execution's ARN and starts
 nothing; a different input, or a name whose execution has already closed, raises
 :class:`ExecutionAlreadyExists`.
+
+``on_close`` stands in for EventBridge's "Step Functions Execution Status Change" events: it gets
+each closed execution's event (:func:`status_change_event`, the AWS shape) on the execution's own
+thread, before :meth:`LocalStepFunctions.wait` returns; what it raises is logged, not re-raised.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as _FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -21,19 +27,56 @@ from .asl import Execution, Resources, StateMachine
 from .errors import ExecutionAlreadyExists, ExecutionDoesNotExist, StateMachineDoesNotExist
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+log = logging.getLogger(__name__)
 
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _epoch_ms(moment: Any) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+def status_change_event(execution: Execution, *, region: str, account_id: str) -> dict[str, Any]:
+    """The EventBridge event AWS emits when ``execution`` closes (detail: status, name, ARNs, the
+    input and output as JSON strings, error and cause). A top-level TimeoutSeconds ends the local
+    execution FAILED with ``States.Timeout``; its event says TIMED_OUT, as AWS's does."""
+    status = "TIMED_OUT" if execution.timed_out else execution.status
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": account_id,
+        "time": (execution.stop_date or execution.start_date).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [execution.execution_arn],
+        "detail": {
+            "executionArn": execution.execution_arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": _epoch_ms(execution.start_date),
+            "stopDate": _epoch_ms(execution.stop_date),
+            "input": json.dumps(execution.input),
+            "output": json.dumps(execution.output) if execution.status == "SUCCEEDED" else None,
+            "error": execution.error,
+            "cause": execution.cause,
+        },
+    }
+
+
 class LocalStepFunctions:
     def __init__(self, definitions: Mapping[str, dict], resources: Resources, max_workers: int = 2,
-                 **machine_options: Any):
+                 on_close: Callable[[dict[str, Any]], Any] | None = None, **machine_options: Any):
         """``definitions``: state machine name → ASL definition (already substituted).
         ``resources``: FunctionName/Resource → callable ``(payload, context)``.
+        ``on_close``: called with each closed execution's status-change event (see the module).
         ``machine_options``: passed to every :class:`StateMachine` (``sleep``, ``clock``, ``region``...)."""
+        self._on_close = on_close
         self._machines: dict[str, StateMachine] = {
             name: StateMachine(definition, resources, name=name, **machine_options)
             for name, definition in definitions.items()
@@ -72,8 +115,17 @@ class LocalStepFunctions:
                 raise ExecutionAlreadyExists(
                     f"Execution Already Exists: '{existing.execution_arn}' ({why})", existing.execution_arn)
             self._executions[execution.execution_arn] = execution
-            self._futures[execution.execution_arn] = self._pool.submit(machine.run, execution)
+            self._futures[execution.execution_arn] = self._pool.submit(self._run, machine, execution)
         return execution.execution_arn
+
+    def _run(self, machine: StateMachine, execution: Execution) -> Execution:
+        machine.run(execution)
+        if self._on_close is not None:
+            try:
+                self._on_close(status_change_event(execution, region=machine.region, account_id=machine.account_id))
+            except Exception:  # a listener's failure never changes the execution (EventBridge's targets neither)
+                log.exception("status-change listener failed for %s", execution.execution_arn)
+        return execution
 
     def get_execution(self, execution_arn: str) -> Execution:
         """The live :class:`Execution` record (with ``history``)."""
@@ -137,4 +189,10 @@ class LocalStepFunctions:
         self.shutdown()
 
 
-__all__ = ["LocalStepFunctions", "ExecutionAlreadyExists", "ExecutionDoesNotExist", "StateMachineDoesNotExist"]
+__all__ = [
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "LocalStepFunctions",
+    "StateMachineDoesNotExist",
+    "status_change_event",
+]

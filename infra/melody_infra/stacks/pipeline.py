@@ -9,6 +9,10 @@
   the EventBridge ``trigger`` as zip functions with the shared and dependency layers (they never
   import the audio engine);
 * the EventBridge rule "Object Created under uploads/" -> trigger (retries, SQS dead-letter queue);
+* the EventBridge rule on the FAILED / TIMED_OUT / ABORTED executions of this machine and of the
+  renditions machine -> ``reconcile`` (retries, its own dead-letter queue; the jobs and renditions
+  tables only), which fails a job (rendition) an execution left running outside its Catch
+  (``States.Runtime``, the execution timeout, a stop, MarkFailed failing);
 * alarms to an encrypted SNS topic, for system faults only: jobs failed for a system reason
   (``PipelineFailures`` with ``kind=system``, emitted by ``mark_failed``; a bad upload is
   ``kind=input`` and pages no one), the ``mark_failed`` function itself failing, timed-out
@@ -42,6 +46,7 @@ from constructs import Construct
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
 from melody.conversions.metrics import FAILURE_METRIC
 from melody.conversions.models import ORIGINALS_PREFIX
+from melody.conversions.reconcile import ended_execution_pattern
 from melody.conversions.trigger import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
@@ -125,12 +130,17 @@ class PipelineStack(Stack):
         self.neural = NeuralSeparation(self, "NeuralSeparation", config=config, data=data)
         if self.neural.enabled and not self.neural.gpu:
             self.neural.function = self._neural_step()
+        if self.neural.enabled:  # probe/reuse/persist key neural results by the weights (new weights, new stems)
+            for step in self.steps.values():
+                step.function.add_environment("MELODY_NEURAL_WEIGHTS_SHA256", str(self.neural.weights_sha256).lower())
         self.state_machine = self._state_machine()
         # renditions (issue 13): their own state machine and steps, from the same image and layers
         self.renditions = Renditions(self, "Renditions")
         self.trigger = self._trigger()
         self.dead_letters = self._dead_letter_queue()
         self.rule = self._upload_rule()
+        # executions that end outside the Catch (States.Runtime, TIMED_OUT, ABORTED): fail their job
+        self.reconcile, self.reconcile_dead_letters, self.ended_rule = self._reconcile()
         self.alarm_topic = self._alarms()
         CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
 
@@ -368,6 +378,76 @@ class PipelineStack(Stack):
         )
         return rule
 
+    # -- executions that end outside the Catch -------------------------------------------------
+
+    def _reconcile(self) -> tuple[MelodyFunction, sqs.Queue, events.Rule]:
+        """FAILED / TIMED_OUT / ABORTED executions of the audio pipeline (and of the renditions machine)
+        -> ``handler.reconcile``, which fails a job (rendition) still queued/processing
+        (``melody.conversions.reconcile``): the jobs and renditions tables only."""
+        jobs, renditions = self.data.tables["jobs_table"], self.data.tables["renditions_table"]
+        fn = MelodyFunction(
+            self,
+            "ReconcileFunction",
+            area="pipeline",
+            service="pipeline-reconcile",
+            config=self.config,
+            layers=self.layers,
+            handler="handler.reconcile",
+            environment={
+                **self._environment(),
+                env_name("jobs_table"): jobs.table_name,
+                env_name("renditions_table"): renditions.table_name,
+            },
+            memory_size=512,
+            timeout=Duration.seconds(30),
+            description="melody audio pipeline: an execution ended outside its Catch -> fail the job it left running",
+        )
+        # Read the record, then its conditional update: nothing else (no index, no other table, no bucket).
+        fn.add_to_policy(
+            [
+                iam.PolicyStatement(
+                    sid="ReconcileRecords",
+                    actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    resources=[jobs.table_arn, renditions.table_arn],
+                )
+            ]
+        )
+        queue = sqs.Queue(
+            self,
+            "ReconcileDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=self.config.removal_policy,
+        )
+        acknowledge(
+            queue,
+            {
+                "AwsSolutions-SQS3": (
+                    "This queue IS the dead-letter queue: of the ended-executions rule's Lambda target and of the "
+                    "reconcile function's asynchronous invocations; it is alarmed on and inspected by hand."
+                ),
+            },
+        )
+        fn.function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(queue), retry_attempts=2, max_event_age=Duration.hours(6)
+        )
+        pattern = ended_execution_pattern(
+            [self.state_machine.state_machine_arn, self.renditions.state_machine.state_machine_arn]
+        )
+        rule = events.Rule(
+            self,
+            "ExecutionEnded",
+            description="audio pipeline / renditions executions FAILED, TIMED_OUT or ABORTED -> fail what they left running",
+            event_pattern=events.EventPattern(
+                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(fn.function, dead_letter_queue=queue, retry_attempts=8, max_event_age=Duration.hours(24))
+        )
+        return fn, queue, rule
+
     # -- alarms --------------------------------------------------------------------------------
 
     def _alarms(self) -> sns.Topic:
@@ -414,6 +494,21 @@ class PipelineStack(Stack):
             "DeadLettersAlarm": (
                 self.dead_letters.metric_approximate_number_of_messages_visible(period=period),
                 "upload events could not be delivered to the pipeline trigger (see the dead-letter queue)",
+            ),
+            # jobs failed by the reconciler (an execution ended outside its Catch): always a system failure
+            "ReconciledFailuresAlarm": (
+                cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=FAILURE_METRIC,
+                    dimensions_map={"service": "melody-pipeline-reconcile", "kind": "system"},
+                    statistic=cloudwatch.Stats.SUM,
+                    period=period,
+                ),
+                "audio pipeline executions ended outside their Catch (States.Runtime, timeout, stop); jobs failed",
+            ),
+            "ReconcileDeadLettersAlarm": (
+                self.reconcile_dead_letters.metric_approximate_number_of_messages_visible(period=period),
+                "ended-execution events could not be reconciled (jobs may show processing; see the dead-letter queue)",
             ),
         }
         for construct_id, (metric, description) in alarms.items():

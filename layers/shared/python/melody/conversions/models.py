@@ -129,5 +129,7 @@ def execution_name(job: Job) -> str:
     return job.job_id if job.attempt == 0 else f"{job.job_id}-r{job.attempt}"
 
 
-def result_key_for(content_hash: str, engine: str) -> str:
-    return f"{content_hash}#{engine}"
+def result_key_for(content_hash: str, engine: str, revision: str | None = None) -> str:
+    """``<hash>#<engine>``, or ``<hash>#<engine>@<revision>`` for an engine whose output depends on
+    more than its name (the neural engine: the operator's weights), so new weights never reuse old stems."""
+    return f"{content_hash}#{engine}@{revision}" if revision else f"{content_hash}#{engine}"

@@ -70,6 +70,7 @@ class PipelineSteps:
         on_step: Any = None,
         on_failure: Any = None,
         catalog_attributes: TrackAttributesWriter | None = None,
+        engine_revisions: dict[str, str] | None = None,
     ) -> None:
         self._jobs = jobs
         self._results = results
@@ -85,6 +86,11 @@ class PipelineSteps:
         self._on_failure = on_failure or (lambda kind, code: None)
         # persist: a catalog track's analysed attributes go back to its catalog row (None: not here)
         self._catalog_attributes = catalog_attributes
+        # engine -> what else its output depends on (the neural weights' SHA-256): part of the result key
+        self._engine_revisions = engine_revisions or {}
+
+    def _result_key(self, digest: str, engine: str) -> str:
+        return result_key_for(digest, engine, self._engine_revisions.get(engine))
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -115,7 +121,7 @@ class PipelineSteps:
             if duration > self._max_duration_s:
                 raise self._too_long()
             digest = _sha256(path)
-        cached = reusable(self._results.get(result_key_for(digest, state["engine"])), wants_stems=wants_stems(state))
+        cached = reusable(self._results.get(self._result_key(digest, state["engine"])), wants_stems=wants_stems(state))
         changes: dict[str, Any] = {"content_hash": digest, "updated_at": self._clock.now()}
         if job is not None and job.source == "upload":
             # What the file says it is: the library's title and the catalog match offered later.
@@ -126,7 +132,9 @@ class PipelineSteps:
     def separate(self, state: dict[str, Any]) -> dict[str, Any]:
         job_id, engine = state["job_id"], state["engine"]
         digest = state["probe"]["content_hash"]
-        prefix = f"stems/{digest}/{engine}"
+        revision = self._engine_revisions.get(engine)
+        # new weights write beside the old stems, which earlier results still serve
+        prefix = f"stems/{digest}/{engine}" + (f"@{revision}" if revision else "")
         with self._step(job_id, "separate", progress=25, done_progress=85), self._local_copy(state) as path:
 
             def run(audio: ModuleType) -> tuple[Any, dict[str, Path]]:
@@ -225,7 +233,7 @@ class PipelineSteps:
 
     def reuse(self, state: dict[str, Any]) -> dict[str, Any]:
         with self._step(state["job_id"], "reuse", progress=90):  # timed and counted like every step
-            result = self._results.get(result_key_for(state["probe"]["content_hash"], state["engine"]))
+            result = self._results.get(self._result_key(state["probe"]["content_hash"], state["engine"]))
             if result is None:  # deleted between probe and now: an ordinary, retryable failure
                 raise RuntimeError("cached result disappeared")
         # An analysis-only job may reuse a result without stems: ``stems`` is then null (a JSON null
@@ -259,7 +267,7 @@ class PipelineSteps:
         job_id = state["job_id"]
         digest = state["probe"]["content_hash"]
         stems, analysis = state["results"].get("stems"), state["results"]["analysis"]
-        key = result_key_for(digest, state["engine"])
+        key = self._result_key(digest, state["engine"])
         with self._step(job_id, "persist", progress=95):
             if stems:
                 result = AudioResult(

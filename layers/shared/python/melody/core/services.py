@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from melody.catalog.postgres.repository import CatalogRepository
     from melody.catalog.service import MusicSearchService
     from melody.catalog.track_audio import CatalogTrackAudio
+    from melody.conversions.reconcile import ExecutionReconciler
     from melody.conversions.service import JobService
     from melody.conversions.steps import PipelineSteps
     from melody.core.s3 import S3Storage
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from melody.scores.steps import ScoreSteps
     from melody.users.service import UserService
 
-__all__ = ["Services", "build_sms_sender", "check_sms_settings"]
+__all__ = ["Services", "build_sms_sender", "check_sms_settings", "neural_weights_revision"]
 
 
 class Services:
@@ -542,6 +543,10 @@ class Services:
         engine_options: dict[str, dict[str, Any]] = {}
         if getattr(s, "lalal_api_key", None):
             engine_options["lalal"] = {"license_key": s.lalal_api_key.get_secret_value()}
+        engine_revisions: dict[str, str] = {}
+        neural_revision = neural_weights_revision(s)
+        if neural_revision:
+            engine_revisions["neural"] = engine_revisions["demucs"] = neural_revision
         neural_weights = getattr(s, "neural_weights", None) or getattr(s, "demucs_weights_path", None)
         if neural_weights:
             # the neural engine (and its former name, demucs): the operator's weights, never a hub
@@ -570,9 +575,32 @@ class Services:
             max_upload_bytes=s.max_upload_bytes,
             max_duration_s=s.max_duration_s,
             engine_options=engine_options,
+            engine_revisions=engine_revisions,
             on_step=emit_step_metric,
             on_failure=emit_failure_metric,
             catalog_attributes=self.catalog_attributes_writer(),
+        )
+
+    @cached_property
+    def execution_reconciler(self) -> ExecutionReconciler:
+        """Fails the jobs (and renditions) left running by executions that ended outside their Catch:
+        the jobs and renditions tables only (no results, library or buckets), with MarkFailed's metrics."""
+        from melody.conversions.dynamodb import DynamoJobStore, bind_job_models
+        from melody.conversions.metrics import emit_failure_metric, emit_step_metric
+        from melody.conversions.reconcile import ExecutionReconciler, Tracked
+        from melody.renditions.dynamodb import DynamoRenditionStore, bind_rendition_model
+        from melody.renditions.models import execution_name as rendition_execution_name
+
+        bind_job_models(self.settings)
+        bind_rendition_model(self.settings)
+        renditions = Tracked(
+            "rendition_id",
+            DynamoRenditionStore(),
+            rendition_execution_name,
+            on_marked=lambda code: emit_step_metric("renditions", "failed", 0.0),  # as its MarkFailed
+        )
+        return ExecutionReconciler(
+            DynamoJobStore(), self.clock, on_step=emit_step_metric, on_failure=emit_failure_metric, also=(renditions,)
         )
 
     # -- renditions (key/tempo changes of converted songs, their state machine's steps) --------
@@ -812,3 +840,25 @@ def build_sms_sender(settings: AuthSettings) -> SmsSender:
         entity_id=settings.sns_entity_id,
         template_id=settings.sns_template_id,
     )
+
+
+def neural_weights_revision(settings: object) -> str | None:
+    """What the neural engine's stems depend on besides the song: the weights' SHA-256 (16 hex digits).
+
+    The configured ``neural_weights_sha256`` (set on every pipeline step in AWS), else the ``sha256``
+    of a local weights folder's ``model.json``; ``None`` when no neural weights are configured or a
+    local manifest cannot be read (the separate step then fails on it with its own error)."""
+    configured = getattr(settings, "neural_weights_sha256", None)
+    if configured:
+        return str(configured).lower()[:16]
+    weights = getattr(settings, "neural_weights", None) or getattr(settings, "demucs_weights_path", None)
+    if not weights or str(weights).startswith("s3://"):
+        return None
+    import json
+    from pathlib import Path
+
+    try:
+        digest = json.loads((Path(str(weights)) / "model.json").read_text()).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(digest).lower()[:16] if isinstance(digest, str) and digest else None
