@@ -1,6 +1,7 @@
 """The score pipeline's Lambdas: one entry point per state of ``statemachines/score_analysis.asl.json``
-plus ``trigger`` for the S3 "Object Created" rule under ``uploads/scores/``. ``analyse`` runs in the
-score image (music21); ``trigger``, ``persist`` and ``mark_failed`` never import it.
+plus ``trigger`` for the S3 "Object Created" rule under ``uploads/scores/`` and ``reconcile`` for the
+rule on the score machine's ended executions (FAILED, TIMED_OUT, ABORTED). ``analyse`` runs in the
+score image (music21); ``trigger``, ``persist``, ``mark_failed`` and ``reconcile`` never import it.
 """
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -32,4 +33,14 @@ mark_failed = _step("mark_failed")
 def trigger(event: dict, context: LambdaContext) -> dict:
     outcome = handle_score_object_created(event, services.scores)
     logger.info("score upload event", extra={"outcome": outcome})
+    return {"outcome": outcome}
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def reconcile(event: dict, context: LambdaContext) -> dict:
+    """EventBridge "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED of the score
+    machine): fail the score an execution left running outside its Catch (idempotent)."""
+    outcome = services.score_execution_reconciler.handle(event)
+    logger.info("ended score execution", extra={"outcome": outcome})
     return {"outcome": outcome}

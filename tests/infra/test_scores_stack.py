@@ -103,3 +103,93 @@ def test_the_scores_api_function_serves_the_routes_behind_the_authorizer(synth):
     assert not [s for s in statements if "states:StartExecution" in as_list(s["Action"])]  # the trigger starts analyses
     puts = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
     assert puts and all("uploads/scores/*" in dump(s["Resource"]) for s in puts)
+
+
+# -- score analyses that end outside the Catch (States.Runtime, TIMED_OUT, ABORTED) -> reconcile ---------
+
+
+def _score_ended_rule(synth) -> tuple[str, dict]:
+    ((logical_id, rule),) = [
+        (k, r) for k, r in resources(synth.pipeline, "AWS::Events::Rule").items()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.states"] and "ScoreAnalysis" in dump(r["Properties"]["EventPattern"])
+    ]  # fmt: skip
+    return logical_id, rule["Properties"]
+
+
+def _machine_id(synth) -> str:
+    ((logical_id,),) = [
+        [k for k, m in resources(synth.pipeline, "AWS::StepFunctions::StateMachine").items()
+         if "score-analysis" in json.dumps(m["Properties"].get("StateMachineName"))]
+    ]  # fmt: skip
+    return logical_id
+
+
+def test_the_score_ended_executions_rule_matches_the_score_machine_only(synth):
+    from melody.conversions.reconcile import ended_execution_pattern
+
+    _, props = _score_ended_rule(synth)
+    machines = [{"Ref": _machine_id(synth)}]
+    assert props["EventPattern"] == ended_execution_pattern(machines)  # type: ignore[arg-type]
+    assert props["EventPattern"]["source"] == ["aws.states"]
+    assert props["EventPattern"]["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(props["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert props["EventPattern"]["detail"]["stateMachineArn"] == machines  # the score machine, nothing else
+
+
+def test_score_ended_executions_go_to_the_score_reconcile_function_with_retries_and_a_dlq(synth):
+    rule_logical_id, props = _score_ended_rule(synth)
+    (target,) = props["Targets"]
+    fn_id, fn = function_by_service(synth.pipeline, "melody-score-pipeline-reconcile")
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    assert fn["Properties"]["Handler"] == "handler.reconcile" and fn["Properties"].get("PackageType", "Zip") == "Zip"
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    (upload_rule,) = [r for r in resources(synth.pipeline, "AWS::Events::Rule").values() if "uploads/scores/" in dump(r)]
+    assert dlq_id != upload_rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]  # its own queue
+    assert resources(synth.pipeline, "AWS::SQS::Queue")[dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
+    policies = [
+        p["Properties"] for p in resources(synth.pipeline, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": dlq_id}]
+    ]  # fmt: skip
+    statements = [{k: v for k, v in s.items() if k != "Sid"} for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Principal": {"Service": "events.amazonaws.com"},
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_logical_id, "Arn"]}}},
+            "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}} in statements  # fmt: skip
+    # failed asynchronous runs (after Lambda's own retries) land in the same queue
+    (invoke_config,) = [
+        c["Properties"] for c in resources(synth.pipeline, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]  # fmt: skip
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
+
+
+def test_the_score_reconcile_function_may_only_read_and_save_scores(synth):
+    _, fn = function_by_service(synth.pipeline, "melody-score-pipeline-reconcile")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert "MELODY_SCORES_TABLE" in env
+    assert not {"MELODY_JOBS_TABLE", "MELODY_MEDIA_BUCKET", "MELODY_UPLOADS_BUCKET", "MELODY_SCORE_STATE_MACHINE_ARN"} & set(env)
+    statements = role_policy_statements(synth.pipeline, fn)
+    data = [s for s in statements if any(a.startswith(("dynamodb:", "s3:", "states:")) for a in as_list(s["Action"]))]
+    # DynamoScoreStore.transition: a consistent GetItem, then a PutItem conditional on the version read
+    assert [(s["Sid"], sorted(as_list(s["Action"]))) for s in data] == [("ReconcileScores", ["dynamodb:GetItem", "dynamodb:PutItem"])]
+    (table,) = as_list(data[0]["Resource"])
+    assert "ScoresTable" in dump(table) and "index" not in dump(table)  # the scores table, no index
+    dlq_id = _score_ended_rule(synth)[1]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    sqs = [s for s in statements if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
+    assert sqs and all(s["Resource"] == {"Fn::GetAtt": [dlq_id, "Arn"]} for s in sqs)  # its on-failure destination
+
+
+def test_score_ended_executions_alarms(synth):
+    from melody.conversions.metrics import FAILURE_METRIC
+
+    _, fn = function_by_service(synth.pipeline, "melody-score-pipeline-reconcile")
+    service = fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    alarms = [a["Properties"] for a in resources(synth.pipeline, "AWS::CloudWatch::Alarm").values()]
+    (failures,) = [a for a in alarms if a["MetricName"] == FAILURE_METRIC and json.dumps(service) in json.dumps(a["Dimensions"])]
+    assert {d["Name"]: d["Value"] for d in failures["Dimensions"]} == {"service": service, "kind": "system"}
+    assert failures["Namespace"] == fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    dlq_id = _score_ended_rule(synth)[1]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    (dead_letters,) = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+                       and a["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dlq_id, "QueueName"]}]  # fmt: skip
+    (topic_id,) = resources(synth.pipeline, "AWS::SNS::Topic")
+    assert all(a["AlarmActions"] == [{"Ref": topic_id}] for a in (failures, dead_letters))  # the pipeline's topic

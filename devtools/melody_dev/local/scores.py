@@ -1,6 +1,7 @@
 """The score pipeline in ``melody dev``: moto's S3 → EventBridge (rule ``uploads/scores/``) → SQS,
 polled into its own local ASL runner executing ``statemachines/score_analysis.asl.json`` through the
-same step code as the Lambdas (``functions/score_pipeline/handler.py``).
+same step code as the Lambdas (``functions/score_pipeline/handler.py``). Its executions that end
+outside their Catch go, when they close, to the score reconciler (AWS: the ended-executions rule).
 """
 
 from __future__ import annotations
@@ -37,12 +38,31 @@ def _logged(name: str, method: Any):
     return invoke
 
 
-def build_score_runner(steps: Any, *, max_workers: int = 1):
+def build_score_runner(steps: Any, *, max_workers: int = 1, reconciler: Any = None, **machine_options: Any):
+    """The local Step Functions with the score machine.
+
+    ``reconciler`` (``melody.scores.reconcile.score_reconciler``) stands in for the EventBridge rule on
+    the score machine's ended executions (infra: ``stacks/scores.py``): its FAILED, TIMED_OUT and
+    ABORTED executions go to it, through the same pattern, when they close."""
+    from melody_dev.local.pipeline import matches
     from melody_dev.workflow import LocalStepFunctions, load_definition
 
     definition = load_definition(ASL_PATH, {k: f"melody-local-score-{v}" for k, v in STEP_FUNCTIONS.items()})
     resources = {f"melody-local-score-{name}": _logged(name, getattr(steps, name)) for name in STEP_FUNCTIONS.values()}
-    return LocalStepFunctions({SCORE_MACHINE: definition}, resources, max_workers=max_workers)
+    rules: list[tuple[dict[str, Any], Any]] = []
+
+    def on_close(event: dict[str, Any]) -> None:
+        for pattern, target in rules:
+            if matches(pattern, event):
+                outcome = target(event)
+                logger.info("ended score execution", extra={"outcome": outcome, "execution": event["detail"]["name"]})
+
+    runner = LocalStepFunctions({SCORE_MACHINE: definition}, resources, max_workers=max_workers, on_close=on_close, **machine_options)
+    if reconciler is not None:
+        from melody.conversions.reconcile import ended_execution_pattern
+
+        rules.append((ended_execution_pattern([runner.state_machine_arn(SCORE_MACHINE)]), reconciler.handle))
+    return runner
 
 
 class LocalScorePipeline:
@@ -94,7 +114,7 @@ def attach_local_scores(app: Any, settings: Any) -> tuple[Any, LocalScorePipelin
     from melody_dev.local.workflow_starter import LocalWorkflowStarter
 
     services = app.state.services
-    runner = build_score_runner(services.score_steps)
+    runner = build_score_runner(services.score_steps, reconciler=services.score_execution_reconciler)
     services.use_score_workflow(LocalWorkflowStarter(runner, SCORE_MACHINE))
     app.state.score_runner = runner
     pipeline = LocalScorePipeline(settings, services)

@@ -13,7 +13,8 @@ MarkFailed already failed, or one that succeeded, is left alone and a redelivere
 nothing. An event of an earlier attempt (a retried job runs as ``<job id>-r<n>``) is left alone
 too. The upload and its original are kept: the job can be retried. The renditions machine's
 records (``rendition_id`` inputs, same statuses, same retry naming) are reconciled the same way
-(:class:`Tracked`, wired in ``melody.core.services``); the score machine's are not (yet).
+(:class:`Tracked`, wired in ``melody.core.services``); the score machine's (``score_id`` inputs)
+by a reconciler of scores only (``melody.scores.reconcile``, its own rule and function).
 """
 
 from __future__ import annotations
@@ -111,13 +112,15 @@ class RecordStore(Protocol):
 class Tracked:
     """One kind of record whose executions are reconciled: the execution input's field naming it,
     its store, its current execution's name (a retry runs as ``<id>-r<n>``), the input's field naming
-    its owner (checked when present) and MarkFailed's metrics for it (called once, with the code)."""
+    its owner (checked when present), MarkFailed's metrics for it (called once, with the code) and,
+    when the record is not a song, what its user reads per ended status (``ENDED_STATUSES``' otherwise)."""
 
     id_field: str
     store: RecordStore
     execution_name: Callable[[Any], str]
     owner_field: str | None = None
     on_marked: Callable[[str], None] = field(default=lambda code: None)
+    messages: Mapping[str, str] | None = None
 
 
 class ExecutionReconciler:
@@ -125,12 +128,13 @@ class ExecutionReconciler:
 
     ``on_step`` and ``on_failure`` are MarkFailed's hooks (``PipelineSteps``): the same step metric
     and the same ``PipelineFailures`` metric and log, counted once per job. ``also`` adds other kinds
-    of records run the same way (the renditions machine's), told apart by their input's id field.
+    of records run the same way (the renditions machine's), told apart by their input's id field;
+    with ``jobs`` None only those (the score machine's reconciler: it never reads the jobs table).
     """
 
     def __init__(
         self,
-        jobs: JobStore,
+        jobs: JobStore | None,
         clock: Clock,
         *,
         on_step: Callable[[str, str, float], None] | None = None,
@@ -145,7 +149,12 @@ class ExecutionReconciler:
             # Not the upload's fault: a system failure, the kind operators are paged for.
             failure(failure_kind(code), code)
 
-        self._kinds = (*also, Tracked("job_id", jobs, execution_name, owner_field="user_id", on_marked=job_failed))
+        kinds = list(also)
+        if jobs is not None:
+            kinds.append(Tracked("job_id", jobs, execution_name, owner_field="user_id", on_marked=job_failed))
+        if not kinds:
+            raise ValueError("nothing to reconcile: no job store and no other kind of record")
+        self._kinds = tuple(kinds)
         self._clock = clock
 
     def handle(self, event: Mapping[str, Any]) -> str:
@@ -185,6 +194,7 @@ class ExecutionReconciler:
         if record.status not in _RUNNING:
             return "unchanged"
         code, message = ENDED_STATUSES[ended.status]
+        message = (kind.messages or {}).get(ended.status, message)
         now = self._clock.now()
         marked = kind.store.transition(
             record_id,

@@ -800,6 +800,17 @@ class Services:
             media_bucket=s.media_bucket, work_dir=s.work_dir, max_bytes=s.score_max_bytes,
         )
 
+    @cached_property
+    def score_execution_reconciler(self) -> ExecutionReconciler:
+        """Fails the scores left running by score analyses that ended outside their Catch: the scores
+        table only; each score it fails counts as a system failure (``PipelineFailures``, ``kind=system``)."""
+        from melody.conversions.metrics import emit_failure_metric
+        from melody.scores.dynamodb import DynamoScoreStore, bind_score_model
+        from melody.scores.reconcile import score_reconciler
+
+        bind_score_model(self.settings)
+        return score_reconciler(DynamoScoreStore(), self.clock, on_marked=lambda code: emit_failure_metric("system", code))
+
 
 def catalog_executor_configured(settings: object) -> bool:
     """Whether ``settings`` name a catalog database (a URL, or the Data API's cluster and secret)."""

@@ -61,6 +61,11 @@ class Score(BaseModel):
     finished_at: float | None = None
 
 
+def execution_name(score: Score) -> str:
+    """The analysis execution's name: the score id (a score is analysed once; never retried)."""
+    return score.score_id
+
+
 def result_keys(content_hash: str) -> dict[str, str]:
     """The media keys of one content's analysis and renderings (shared by every upload of it)."""
     base = f"{RESULTS_PREFIX}{content_hash}/"

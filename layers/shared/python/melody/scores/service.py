@@ -10,7 +10,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from melody.core.errors import Conflict, InvalidInput, NotFound, RateLimited
-from melody.scores.models import EXTENSIONS, ORIGINALS_PREFIX, UPLOAD_KEY, UPLOAD_PREFIX, Score, result_keys
+from melody.scores.models import EXTENSIONS, ORIGINALS_PREFIX, UPLOAD_KEY, UPLOAD_PREFIX, Score, execution_name, result_keys
 
 if TYPE_CHECKING:
     from melody.core.clock import Clock
@@ -202,7 +202,7 @@ class ScoreService:
     def _start(self, score: Score) -> str:
         if self._workflow is None:
             raise RuntimeError("no score workflow is configured (MELODY_SCORE_STATE_MACHINE_ARN)")
-        return "started" if self._workflow.start(score.score_id, workflow_input(score)) else "duplicate"
+        return "started" if self._workflow.start(execution_name(score), workflow_input(score)) else "duplicate"
 
     def _fail(self, score: Score, code: str, message: str, now: float, *, extra: dict[str, Any] | None = None) -> None:
         """The file was refused at upload: the score fails, the object stays (for support)."""
