@@ -28,7 +28,6 @@ import json
 
 from aws_cdk import CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -46,12 +45,12 @@ from constructs import Construct
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
 from melody.conversions.metrics import FAILURE_METRIC
 from melody.conversions.models import ORIGINALS_PREFIX
-from melody.conversions.reconcile import ended_execution_pattern
 from melody.conversions.trigger import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
 from melody_infra.constructs.function import METRICS_NAMESPACE
 from melody_infra.constructs.neural import NeuralSeparation
+from melody_infra.constructs.reconciler import ExecutionReconciler, add_threshold_alarms
 from melody_infra.nag import acknowledge, nag_ref
 from melody_infra.paths import REPO_ROOT
 from melody_infra.stacks.data import UPLOADS_PREFIX, DataStack
@@ -140,7 +139,7 @@ class PipelineStack(Stack):
         self.dead_letters = self._dead_letter_queue()
         self.rule = self._upload_rule()
         # executions that end outside the Catch (States.Runtime, TIMED_OUT, ABORTED): fail their job
-        self.reconcile, self.reconcile_dead_letters, self.ended_rule = self._reconcile()
+        self.reconcile = self._reconcile()
         self.alarm_topic = self._alarms()
         CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
 
@@ -380,73 +379,28 @@ class PipelineStack(Stack):
 
     # -- executions that end outside the Catch -------------------------------------------------
 
-    def _reconcile(self) -> tuple[MelodyFunction, sqs.Queue, events.Rule]:
+    def _reconcile(self) -> ExecutionReconciler:
         """FAILED / TIMED_OUT / ABORTED executions of the audio pipeline (and of the renditions machine)
         -> ``handler.reconcile``, which fails a job (rendition) still queued/processing
         (``melody.conversions.reconcile``): the jobs and renditions tables only."""
         jobs, renditions = self.data.tables["jobs_table"], self.data.tables["renditions_table"]
-        fn = MelodyFunction(
+        return ExecutionReconciler(
             self,
-            "ReconcileFunction",
-            area="pipeline",
-            service="pipeline-reconcile",
+            "Reconcile",
             config=self.config,
             layers=self.layers,
-            handler="handler.reconcile",
-            environment={
-                **self._environment(),
-                env_name("jobs_table"): jobs.table_name,
-                env_name("renditions_table"): renditions.table_name,
-            },
-            memory_size=512,
-            timeout=Duration.seconds(30),
-            description="melody audio pipeline: an execution ended outside its Catch -> fail the job it left running",
-        )
-        # Read the record, then its conditional update: nothing else (no index, no other table, no bucket).
-        fn.add_to_policy(
-            [
-                iam.PolicyStatement(
-                    sid="ReconcileRecords",
-                    actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                    resources=[jobs.table_arn, renditions.table_arn],
-                )
-            ]
-        )
-        queue = sqs.Queue(
-            self,
-            "ReconcileDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=self.config.removal_policy,
-        )
-        acknowledge(
-            queue,
-            {
-                "AwsSolutions-SQS3": (
-                    "This queue IS the dead-letter queue: of the ended-executions rule's Lambda target and of the "
-                    "reconcile function's asynchronous invocations; it is alarmed on and inspected by hand."
-                ),
-            },
-        )
-        fn.function.configure_async_invoke(
-            on_failure=destinations.SqsDestination(queue), retry_attempts=2, max_event_age=Duration.hours(6)
-        )
-        pattern = ended_execution_pattern(
-            [self.state_machine.state_machine_arn, self.renditions.state_machine.state_machine_arn]
-        )
-        rule = events.Rule(
-            self,
-            "ExecutionEnded",
-            description="audio pipeline / renditions executions FAILED, TIMED_OUT or ABORTED -> fail what they left running",
-            event_pattern=events.EventPattern(
-                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+            area="pipeline",
+            service="pipeline-reconcile",
+            environment={env_name("jobs_table"): jobs.table_name, env_name("renditions_table"): renditions.table_name},
+            # Read the record, then its conditional update: nothing else (no index, no other table, no bucket).
+            statement=iam.PolicyStatement(
+                sid="ReconcileRecords",
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[jobs.table_arn, renditions.table_arn],
             ),
+            machines=[self.state_machine, self.renditions.state_machine],
+            what="audio pipeline / renditions",
         )
-        rule.add_target(
-            targets.LambdaFunction(fn.function, dead_letter_queue=queue, retry_attempts=8, max_event_age=Duration.hours(24))
-        )
-        return fn, queue, rule
 
     # -- alarms --------------------------------------------------------------------------------
 
@@ -470,7 +424,6 @@ class PipelineStack(Stack):
         topic = sns.Topic(self, "AlarmTopic", display_name="Melody pipeline alarms", master_key=key, enforce_ssl=True)
         if self.config.alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
-        action = cw_actions.SnsAction(topic)
         period = Duration.minutes(5)
         # Every Catch ends in Fail, so ExecutionsFailed also counts corrupt or too-long uploads:
         # page instead on the system failures mark_failed counts (its EMF metric, melody.conversions.metrics).
@@ -481,7 +434,7 @@ class PipelineStack(Stack):
             statistic=cloudwatch.Stats.SUM,
             period=period,
         )
-        alarms = {
+        alarms: dict[str, tuple[cloudwatch.IMetric, str]] = {
             "SystemFailuresAlarm": (system_failures, "audio pipeline jobs failed for a system reason (not bad input)"),
             "MarkFailedErrorsAlarm": (
                 self.steps["mark_failed"].function.metric_errors(period=period),
@@ -495,34 +448,9 @@ class PipelineStack(Stack):
                 self.dead_letters.metric_approximate_number_of_messages_visible(period=period),
                 "upload events could not be delivered to the pipeline trigger (see the dead-letter queue)",
             ),
-            # jobs failed by the reconciler (an execution ended outside its Catch): always a system failure
-            "ReconciledFailuresAlarm": (
-                cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=FAILURE_METRIC,
-                    dimensions_map={"service": "melody-pipeline-reconcile", "kind": "system"},
-                    statistic=cloudwatch.Stats.SUM,
-                    period=period,
-                ),
-                "audio pipeline executions ended outside their Catch (States.Runtime, timeout, stop); jobs failed",
-            ),
-            "ReconcileDeadLettersAlarm": (
-                self.reconcile_dead_letters.metric_approximate_number_of_messages_visible(period=period),
-                "ended-execution events could not be reconciled (jobs may show processing; see the dead-letter queue)",
-            ),
         }
-        for construct_id, (metric, description) in alarms.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                construct_id,
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"Melody ({self.config.stage}): {description}",
-            )
-            alarm.add_alarm_action(action)
+        add_threshold_alarms(self, alarms, topic, self.config.stage)
+        self.reconcile.add_alarms(topic)
         return topic
 
 

@@ -19,25 +19,20 @@ the ``/scores`` routes in ``MelodyApi``.
 from __future__ import annotations
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
-from melody.conversions.metrics import FAILURE_METRIC
-from melody.conversions.reconcile import ended_execution_pattern
 from melody.scores.models import ORIGINALS_PREFIX, RESULTS_PREFIX, UPLOAD_PREFIX
 from melody.scores.trigger import score_upload_event_pattern
 from melody_infra.constructs import MelodyFunction, env_name
-from melody_infra.constructs.function import METRICS_NAMESPACE
+from melody_infra.constructs.reconciler import ExecutionReconciler
 from melody_infra.nag import acknowledge, nag_ref
 from melody_infra.paths import REPO_ROOT
 from melody_infra.stacks.data import DataStack
@@ -78,16 +73,13 @@ class ScorePipeline:
     """What :func:`add_score_pipeline` built (for grants and tests)."""
 
     def __init__(self, steps: dict[str, MelodyFunction], state_machine: sfn.StateMachine, trigger: MelodyFunction,
-                 rule: events.Rule, dead_letters: sqs.Queue, reconcile: MelodyFunction | None = None,
-                 reconcile_dead_letters: sqs.Queue | None = None, ended_rule: events.Rule | None = None) -> None:  # fmt: skip
+                 rule: events.Rule, dead_letters: sqs.Queue, reconcile: ExecutionReconciler | None = None) -> None:  # fmt: skip
         self.steps = steps
         self.state_machine = state_machine
         self.trigger = trigger
         self.rule = rule
         self.dead_letters = dead_letters
         self.reconcile = reconcile
-        self.reconcile_dead_letters = reconcile_dead_letters
-        self.ended_rule = ended_rule
 
 
 def _ack_objects(fn: MelodyFunction, data: DataStack, keys: dict[str, str]) -> None:
@@ -254,96 +246,32 @@ def add_score_pipeline(pipeline, data: DataStack) -> ScorePipeline:  # noqa: ANN
         targets.LambdaFunction(trigger.function, dead_letter_queue=dead_letters, retry_attempts=8, max_event_age=Duration.hours(2))
     )
     # executions that end outside the Catch (States.Runtime, TIMED_OUT, ABORTED): fail their score
-    reconcile, reconcile_dead_letters, ended_rule = _score_reconcile(pipeline, data, machine)
-    return ScorePipeline(steps, machine, trigger, rule, dead_letters, reconcile, reconcile_dead_letters, ended_rule)
+    return ScorePipeline(steps, machine, trigger, rule, dead_letters, _score_reconcile(pipeline, data, machine))
 
 
-def _score_reconcile(pipeline, data: DataStack, machine: sfn.StateMachine) -> tuple[MelodyFunction, sqs.Queue, events.Rule]:  # noqa: ANN001
+def _score_reconcile(pipeline, data: DataStack, machine: sfn.StateMachine) -> ExecutionReconciler:  # noqa: ANN001
     """FAILED / TIMED_OUT / ABORTED executions of the score machine only -> ``handler.reconcile``, which
-    fails a score still queued/processing (``melody.scores.reconcile``): the scores table only."""
-    config = pipeline.config
+    fails a score still queued/processing (``melody.scores.reconcile``): the scores table only; its
+    alarms go to the pipeline's topic (its KMS key already lets CloudWatch publish)."""
     scores = data.tables["scores_table"]
-    fn = MelodyFunction(
+    reconciler = ExecutionReconciler(
         pipeline,
-        "ScoreReconcileFunction",
+        "ScoreReconcile",
+        config=pipeline.config,
+        layers=pipeline.layers,
         area="score_pipeline",
         service="score-pipeline-reconcile",
-        config=config,
-        layers=pipeline.layers,
-        handler="handler.reconcile",
-        environment={"MELODY_WORK_DIR": "/tmp", env_name("scores_table"): scores.table_name},
-        memory_size=512,
-        timeout=Duration.seconds(30),
-        description="melody score pipeline: an execution ended outside its Catch -> fail the score it left running",
-    )
-    # Read the score, then save it over the version read (DynamoScoreStore.transition is a conditional
-    # PutItem): nothing else (no index, no other table, no bucket: the upload and original are kept).
-    fn.add_to_policy(
-        [iam.PolicyStatement(sid="ReconcileScores", actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[scores.table_arn])]
-    )
-    queue = sqs.Queue(
-        pipeline,
-        "ScoreReconcileDeadLetters",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),
-        removal_policy=config.removal_policy,
-    )
-    acknowledge(
-        queue,
-        {
-            "AwsSolutions-SQS3": (
-                "This queue IS the dead-letter queue: of the score ended-executions rule's Lambda target and of the "
-                "score reconcile function's asynchronous invocations; it is alarmed on and inspected by hand."
-            ),
-        },
-    )
-    fn.function.configure_async_invoke(on_failure=destinations.SqsDestination(queue), retry_attempts=2, max_event_age=Duration.hours(6))
-    pattern = ended_execution_pattern([machine.state_machine_arn])
-    rule = events.Rule(
-        pipeline,
-        "ScoreExecutionEnded",
-        description="score analysis executions FAILED, TIMED_OUT or ABORTED -> fail the score they left running",
-        event_pattern=events.EventPattern(source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]),
-    )
-    rule.add_target(targets.LambdaFunction(fn.function, dead_letter_queue=queue, retry_attempts=8, max_event_age=Duration.hours(24)))
-    _score_reconcile_alarms(pipeline, queue)
-    return fn, queue, rule
-
-
-def _score_reconcile_alarms(pipeline, queue: sqs.Queue) -> None:  # noqa: ANN001
-    """Like the pipeline's: scores the reconciler failed (always a system failure) and its dead letters,
-    to the pipeline's alarm topic (its KMS key already lets CloudWatch publish)."""
-    period = Duration.minutes(5)
-    alarms = {
-        "ScoreReconciledFailuresAlarm": (
-            cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=FAILURE_METRIC,
-                dimensions_map={"service": "melody-score-pipeline-reconcile", "kind": "system"},
-                statistic=cloudwatch.Stats.SUM,
-                period=period,
-            ),
-            "score analysis executions ended outside their Catch (States.Runtime, timeout, stop); scores failed",
+        environment={env_name("scores_table"): scores.table_name},
+        # Read the score, then save it over the version read (DynamoScoreStore.transition is a conditional
+        # PutItem): nothing else (no index, no other table, no bucket: the upload and original are kept).
+        statement=iam.PolicyStatement(
+            sid="ReconcileScores", actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[scores.table_arn]
         ),
-        "ScoreReconcileDeadLettersAlarm": (
-            queue.metric_approximate_number_of_messages_visible(period=period),
-            "ended score executions could not be reconciled (scores may show processing; see the dead-letter queue)",
-        ),
-    }
-    action = cw_actions.SnsAction(pipeline.alarm_topic)
-    for construct_id, (metric, description) in alarms.items():
-        alarm = cloudwatch.Alarm(
-            pipeline,
-            construct_id,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Melody ({pipeline.config.stage}): {description}",
-        )
-        alarm.add_alarm_action(action)
+        machines=[machine],
+        what="score analysis",
+    )
+    reconciler.add_alarms(pipeline.alarm_topic)
+    return reconciler
 
 
 def add_scores_routes(api, data: DataStack) -> MelodyFunction:  # noqa: ANN001
