@@ -7,14 +7,13 @@ runs ``statemachines/audio_pipeline.asl.json`` itself, through the same step cod
 
 from __future__ import annotations
 
-import json
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from melody.conversions.trigger import upload_event_pattern
-from melody.core.observability import logger
+from melody_dev.local.events import EndedExecutionRoutes, QueuedRuleTrigger, logged_step, matches
+
+__all__ = ["ASL_PATH", "STATE_MACHINE", "LocalPipeline", "attach_local_pipeline", "build_runner", "matches"]
 
 STATE_MACHINE = "audio_pipeline"
 ASL_PATH = Path(__file__).resolve().parents[3] / "statemachines" / "audio_pipeline.asl.json"
@@ -32,33 +31,7 @@ STEP_FUNCTIONS = {
 
 def _logged(name: str, method: Any):
     """A step as the local runner calls it; failures are logged as the Lambda runtime would."""
-
-    def invoke(payload: dict, _context: Any) -> Any:
-        try:
-            return method(payload)
-        except Exception as exc:
-            if type(exc).__name__ == "AudioRejected":
-                logger.info("step rejected the audio", extra={"step": name, "reason": str(exc)})
-            else:
-                logger.exception("step failed", extra={"step": name})
-            raise
-
-    return invoke
-
-
-def matches(pattern: dict[str, Any], event: Any) -> bool:
-    """Whether ``event`` matches an EventBridge pattern of exact values (lists) and nested objects:
-    the patterns this stack routes in-process (``ended_execution_pattern``)."""
-    if not isinstance(event, dict):
-        return False
-    for field, wanted in pattern.items():
-        value = event.get(field)
-        if isinstance(wanted, dict):
-            if not matches(wanted, value):
-                return False
-        elif value not in wanted:
-            return False
-    return True
+    return logged_step(name, method, rejected="AudioRejected", what="audio")
 
 
 def build_runner(steps: Any, *, max_workers: int = 2, rendition_steps: Any = None, reconciler: Any = None,
@@ -78,76 +51,47 @@ def build_runner(steps: Any, *, max_workers: int = 2, rendition_steps: Any = Non
 
         definitions[RENDITIONS_MACHINE], rendition_resources = renditions_machine(rendition_steps)
         resources.update(rendition_resources)
-    rules: list[tuple[dict[str, Any], Any]] = []
-
-    def on_close(event: dict[str, Any]) -> None:
-        for pattern, target in rules:
-            if matches(pattern, event):
-                outcome = target(event)
-                logger.info("ended execution", extra={"outcome": outcome, "execution": event["detail"]["name"]})
-
-    runner = LocalStepFunctions(definitions, resources, max_workers=max_workers, on_close=on_close, **machine_options)
+    routes = EndedExecutionRoutes()
+    runner = LocalStepFunctions(definitions, resources, max_workers=max_workers, on_close=routes, **machine_options)
     if reconciler is not None:
         from melody.conversions.reconcile import ended_execution_pattern
 
         machines = [runner.state_machine_arn(name) for name in definitions]  # the pipeline (and renditions)
-        rules.append((ended_execution_pattern(machines), reconciler.handle))
+        routes.add(ended_execution_pattern(machines), reconciler.handle)
     return runner
 
 
 class LocalPipeline:
+    """The uploads bucket's EventBridge notifications on, and the upload rule (the pattern CDK deploys,
+    infra: pipeline stack) → a polled queue → the same trigger code as the Lambda."""
+
     def __init__(self, settings: Any, jobs_services: Any) -> None:
-        import boto3
-
-        self._settings = settings
-        self._services = jobs_services
-        kw = {"region_name": settings.aws_region, "endpoint_url": settings.s3_endpoint_url}
-        self._s3 = boto3.client("s3", **kw)
-        self._events = boto3.client("events", **kw)
-        self._sqs = boto3.client("sqs", **kw)
-        self._stop = threading.Event()
-        self.queue_url = ""
-
-    def start(self) -> None:
-        s = self._settings
-        self._s3.put_bucket_notification_configuration(
-            Bucket=s.uploads_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
-        self.queue_url = self._sqs.create_queue(QueueName="melody-pipeline-trigger", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
-        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        # The same rule pattern CDK deploys (infra: pipeline stack).
-        self._events.put_rule(Name="melody-uploads-created", EventPattern=json.dumps(upload_event_pattern(s.uploads_bucket)))
-        self._events.put_targets(Rule="melody-uploads-created", Targets=[{"Id": "pipeline-trigger", "Arn": queue_arn}])
-        threading.Thread(target=self._poll, name="pipeline-trigger", daemon=True).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _poll(self) -> None:
         from melody.conversions.trigger import handle_object_created
 
-        while not self._stop.is_set():
-            try:
-                batch = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            except Exception:  # the server is stopping, or a transient error: try again
-                if self._stop.wait(1):
-                    return
-                continue
-            for message in batch.get("Messages", []):
-                try:
-                    event = json.loads(message["Body"])
-                    outcome = handle_object_created(event, self._services.jobs)
-                    logger.info("upload event", extra={"outcome": outcome})
-                    # One console line per event (dev only), e.g. for tests waiting on a replay's outcome.
-                    key = str(((event.get("detail") or {}).get("object") or {}).get("key", ""))
-                    print(f"melody dev: upload event key={key} outcome={outcome}", file=sys.stderr, flush=True)
-                except Exception:
-                    # Left on the queue: it comes back after the visibility timeout, as with Lambda.
-                    logger.exception("pipeline trigger failed")
-                    continue
-                self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self._settings = settings
+        self._trigger = QueuedRuleTrigger(
+            settings,
+            name="melody-pipeline",
+            pattern=upload_event_pattern(settings.uploads_bucket),
+            handle=lambda event: handle_object_created(event, jobs_services.jobs),
+            label="upload",
+        )
 
+    @property
+    def queue_url(self) -> str:
+        return self._trigger.queue_url
 
+    def start(self) -> None:
+        import boto3
+
+        s = self._settings
+        boto3.client("s3", region_name=s.aws_region, endpoint_url=s.s3_endpoint_url).put_bucket_notification_configuration(
+            Bucket=s.uploads_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        self._trigger.start()
+
+    def stop(self) -> None:
+        self._trigger.stop()
 
 
 class _DeferredStarter:
