@@ -122,16 +122,23 @@ def vocal_guide(page, shot) -> None:
     wait_for_js(page, "Number(document.getElementById('guide-level').dataset.level) > 0.01", timeout=15_000)
     loud = peak_level(page)
     shot(page, "guide-100")
-    # Drift of the vocals against the player's clock after they settle (the guide corrects it).
-    page.wait_for_timeout(3000)
-    readings = []
-    for _ in range(20):  # one reading jitters by a render quantum; the median over 2 s does not
+    # Drift of the vocals against the player's clock once they settle (the guide corrects it). How
+    # soon they settle depends on the machine (a loaded CI runner took more than 3 s once: readings
+    # 17.5, 16.3, 12.5, 7.4, 4.2, 2.9 ms, still converging), so wait for it: the median of the last
+    # 2 s of readings (one reading jitters by a render quantum) must come to 10 ms or less.
+    readings: list[float] = []
+    drift = float("inf")
+    for _ in range(200):  # up to ~20 s
         readings.append(page.evaluate("Math.abs(Number(document.getElementById('singalong').dataset.driftMs))"))
+        window = readings[-20:]
+        drift = sorted(window)[len(window) // 2]
+        if len(readings) >= 20 and drift <= 10.0:
+            break
         page.wait_for_timeout(100)
-    drift = sorted(readings)[len(readings) // 2]
     max_drift = page.evaluate("Number(document.getElementById('singalong').dataset.maxDriftMs)")
-    print(f"vocal guide drift: median {drift:.1f} ms over 2 s, max since converged {max_drift:.1f} ms")
-    assert drift <= 10.0, readings
+    print(f"vocal guide drift: median {drift:.1f} ms over 2 s after {len(readings) / 10:.1f} s, "
+          f"max since converged {max_drift:.1f} ms")
+    assert drift <= 10.0, readings[-20:]
     for _ in range(10):
         page.keyboard.press("ArrowLeft")  # 50 %
     wait_for_js(page, "document.getElementById('singalong').dataset.guide === '50'")
