@@ -131,3 +131,90 @@ def test_the_services_reconciler_fails_a_rendition_left_processing(services):
     failed = store.get(record.rendition_id)
     assert failed.status == "failed" and failed.error.code == "workflow_aborted"
     assert reconciler.handle(event) == "unchanged"
+
+
+# -- the failing write is conditional on the attempt read (a job retried in between is another run's) --
+
+
+def stored_job(services, **fields):
+    from melody.conversions.dynamodb import DynamoJobStore, bind_job_models
+    from melody.conversions.models import Job
+
+    bind_job_models(services.settings)
+    store = DynamoJobStore()
+    # Non-ASCII text and floats in the body: the write's condition compares the body read as stored.
+    job = Job(job_id=f"job_{uuid.uuid4().hex[:20]}", user_id="usr_recon4", status="processing", progress=40,
+              bucket="uploads", key="uploads/usr_recon4/a.mp3", title="Ёлка — 夜の歌", duration_s=183.27,
+              tags={"artist": "Zoë"}, created_at=1_700_000_000.123, updated_at=1_700_000_100.5, **fields)  # fmt: skip
+    store.create(job)
+    return store, job
+
+
+FAIL = {"status": "failed", "error": {"code": "workflow_failed", "message": "m"}, "finished_at": 2.0, "updated_at": 2.0}
+
+
+def test_the_job_stores_transition_keeps_to_the_expected_attempt(services):
+    store, job = stored_job(services, attempt=1)
+    assert not store.transition(job.job_id, allowed_from={"processing"}, changes=FAIL, expected_attempt=0)
+    assert store.get(job.job_id) == job  # nothing written
+    assert store.transition(job.job_id, allowed_from={"processing"}, changes=FAIL, expected_attempt=1)
+    assert store.get(job.job_id).status == "failed"
+
+
+def test_a_retry_between_the_transitions_read_and_write_fails_the_write(services, monkeypatch):
+    """Read attempt 0 ``processing`` at 40 %; before the write the job is failed, retried and started again:
+    ``processing`` at 40 % once more, so status and progress alone would let attempt 1 be failed."""
+    from melody.conversions.dynamodb import JobModel
+
+    store, job = stored_job(services)
+    read = JobModel.get
+    raced: list[bool] = []
+
+    def get_then_retry(job_id, **kwargs):
+        item = read(job_id, **kwargs)
+        if not raced:
+            raced.append(True)
+            assert store.transition(job_id, allowed_from={"processing"}, changes=FAIL)  # MarkFailed
+            retry = {"status": "queued", "error": None, "attempt": 1, "finished_at": None, "updated_at": 3.0}
+            assert store.transition(job_id, allowed_from={"failed"}, changes=retry)  # the user's retry
+            assert store.transition(job_id, allowed_from={"queued"}, changes={"status": "processing"})  # r1 starts
+        return item
+
+    monkeypatch.setattr(JobModel, "get", get_then_retry)
+    assert not store.transition(job.job_id, allowed_from={"queued", "processing"}, changes=FAIL, expected_attempt=0)
+    monkeypatch.undo()
+    retried = store.get(job.job_id)
+    assert (retried.status, retried.progress, retried.attempt, retried.error) == ("processing", 40, 1, None)
+
+
+def test_the_services_reconciler_leaves_a_rendition_asked_for_again_while_reconciling(services, monkeypatch):
+    """The renditions' Tracked is wired with their attempt: the race above, through the whole reconciler."""
+    import json
+
+    from melody.renditions.dynamodb import DynamoRenditionStore, bind_rendition_model
+    from melody.renditions.models import Rendition
+    from melody.renditions.service import rendition_input
+
+    reconciler = services.execution_reconciler
+    bind_rendition_model(services.settings)
+    record = Rendition(rendition_id=f"rnd_{uuid.uuid4().hex[:24]}", result_key="abc#dsp", semitones=1, tempo=1.0,
+                       status="processing", created_at=1.0, updated_at=1.0)  # fmt: skip
+    assert DynamoRenditionStore().create(record)
+    transition = DynamoRenditionStore.transition
+    raced: list[bool] = []
+
+    def retried_first(self, rendition_id, **kwargs):
+        if not raced:  # the reconciler's write: failed by MarkFailed and asked for again just before it
+            raced.append(True)
+            again = {"status": "queued", "error": None, "attempt": 1, "progress": 0, "updated_at": 2.0}
+            assert transition(self, rendition_id, allowed_from={"processing"}, changes={"status": "failed"})
+            assert transition(self, rendition_id, allowed_from={"failed"}, changes=again)
+        return transition(self, rendition_id, **kwargs)
+
+    monkeypatch.setattr(DynamoRenditionStore, "transition", retried_first)
+    event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+             "detail": {"status": "ABORTED", "name": record.rendition_id, "input": json.dumps(rendition_input(record))}}  # fmt: skip
+    assert reconciler.handle(event) == "stale"
+    monkeypatch.undo()
+    again = DynamoRenditionStore().get(record.rendition_id)
+    assert (again.status, again.attempt, again.error) == ("queued", 1, None)

@@ -29,9 +29,11 @@ class MemoryJobs:
             if j.user_id == user_id and j.status == "awaiting_upload" and j.created_at > since
         ]  # fmt: skip
 
-    def transition(self, job_id, *, allowed_from, changes):
+    def transition(self, job_id, *, allowed_from, changes, expected_attempt=None):
         job = self.items[job_id]
         if job.status not in allowed_from:
+            return False
+        if expected_attempt is not None and job.attempt != expected_attempt:
             return False
         self.items[job_id] = Job.model_validate({**job.model_dump(), **changes})
         return True

@@ -37,9 +37,11 @@ class MemoryJobs:
     def get(self, record_id):
         return self.items.get(record_id)
 
-    def transition(self, record_id, *, allowed_from, changes):
+    def transition(self, record_id, *, allowed_from, changes, expected_attempt=None):
         record = self.items.get(record_id)
         if record is None or record.status not in allowed_from:
+            return False
+        if expected_attempt is not None and record.attempt != expected_attempt:
             return False
         self.transitions += 1
         self.items[record_id] = type(record).model_validate({**record.model_dump(), **changes})
@@ -132,6 +134,28 @@ def test_an_earlier_attempts_execution_leaves_the_retried_job_alone():
     assert reconciler.handle(event("FAILED", name="job_1-r1")) == "marked"
 
 
+class RetriedWhileReconciling(MemoryJobs):
+    """The race: the reconciler reads attempt 0 ``processing``; before its write, MarkFailed fails the
+    job and its user retries it (attempt 1, ``queued``, its own execution ``<id>-r1`` starting)."""
+
+    def __init__(self, before, retried) -> None:
+        super().__init__(before)
+        self.retried = retried
+
+    def transition(self, record_id, **kwargs):
+        if self.retried is not None:
+            self.items[record_id], self.retried = self.retried, None
+        return super().transition(record_id, **kwargs)
+
+
+def test_a_job_retried_between_the_read_and_the_write_is_not_failed():
+    jobs, hooks = RetriedWhileReconciling(job("processing"), job("queued", attempt=1)), Hooks()
+    assert hooks.reconciler(jobs).handle(event("FAILED", name="job_1")) == "stale"
+    retried = jobs.get("job_1")
+    assert (retried.status, retried.attempt, retried.error) == ("queued", 1, None) and jobs.transitions == 0
+    assert hooks.failures == [] and hooks.steps == []
+
+
 def test_an_input_naming_another_user_is_ignored():
     jobs = MemoryJobs(job("processing"))
     state = {"job_id": "job_1", "user_id": "usr_other", "bucket": "b", "key": "k", "engine": "dsp"}
@@ -207,7 +231,8 @@ def rendition(status: str = "processing", attempt: int = 0) -> Rendition:
 
 
 def with_renditions(jobs, renditions, marked: list[str]) -> ExecutionReconciler:
-    tracked = Tracked("rendition_id", renditions, rendition_execution_name, on_marked=marked.append)
+    tracked = Tracked("rendition_id", renditions, rendition_execution_name, on_marked=marked.append,
+                      attempt_of=lambda r: r.attempt)  # as melody.core.services wires it  # fmt: skip
     return ExecutionReconciler(jobs, Clock(), also=(tracked,))
 
 
@@ -233,3 +258,10 @@ def test_a_finished_or_retried_rendition_is_left_alone():
     retried = MemoryJobs(rendition("queued", attempt=1))
     assert with_renditions(MemoryJobs(), retried, marked).handle(rendition_event(name="rnd_1")) == "stale"
     assert marked == [] and retried.get("rnd_1").status == "queued"
+
+
+def test_a_rendition_asked_for_again_between_the_read_and_the_write_is_not_failed():
+    marked: list[str] = []
+    renditions = RetriedWhileReconciling(rendition("processing"), rendition("queued", attempt=1))
+    assert with_renditions(MemoryJobs(), renditions, marked).handle(rendition_event()) == "stale"
+    assert renditions.get("rnd_1").status == "queued" and marked == []

@@ -37,9 +37,13 @@ class MemoryRenditions:
         self.items[rendition.rendition_id] = rendition
         return True
 
-    def transition(self, rendition_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
+    def transition(
+        self, rendition_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool:
         current = self.items.get(rendition_id)
         if current is None or current.status not in allowed_from:
+            return False
+        if expected_attempt is not None and current.attempt != expected_attempt:
             return False
         merged = {**current.model_dump(), **changes}
         if "progress" in changes and changes.get("status") != "queued":

@@ -24,8 +24,10 @@ class CompletionRecorder:
         self._library = library
         self._clock = clock
 
-    def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
-        changed = self._jobs.transition(job_id, allowed_from=allowed_from, changes=changes)
+    def transition(
+        self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool:
+        changed = self._jobs.transition(job_id, allowed_from=allowed_from, changes=changes, expected_attempt=expected_attempt)
         if changes.get("status") == "succeeded":
             job = self._jobs.get(job_id)
             if job is not None and job.status == "succeeded":

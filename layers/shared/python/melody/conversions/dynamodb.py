@@ -166,7 +166,9 @@ class DynamoJobStore:
         )
         return [float(item.created_at) for item in items]
 
-    def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
+    def transition(
+        self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool:
         # Read-modify-write guarded by the status and progress we read: a concurrent change in
         # between (a parallel step advancing progress) fails the write, and we read again.
         for _ in range(5):
@@ -176,6 +178,8 @@ class DynamoJobStore:
                 return False
             if item.status not in allowed_from:
                 return False
+            if expected_attempt is not None and int((item.body or {}).get("attempt", 0)) != expected_attempt:
+                return False  # retried since the caller read it: another run's job
             merged = {**json.loads(_from_item(item).model_dump_json()), **changes}
             if "progress" in changes:
                 merged["progress"] = max(int(item.progress or 0), int(changes["progress"]))
@@ -188,11 +192,14 @@ class DynamoJobStore:
                 JobModel.body.set(target.body),
                 JobModel.stage.set(target.stage) if target.stage is not None else JobModel.stage.remove(),
             ]
+            condition = (JobModel.status == item.status) & (JobModel.progress == (item.progress or 0))
+            if expected_attempt is not None:
+                # The attempt lives in the JSON body, which a condition cannot look into: the write is
+                # conditional on the body read (pynamodb serialises it back to the stored string), so a
+                # retry in between (failed, then queued again as attempt n+1) fails it and we read again.
+                condition &= JobModel.body == item.body
             try:
-                JobModel(job_id).update(
-                    actions=actions,
-                    condition=(JobModel.status == item.status) & (JobModel.progress == (item.progress or 0)),
-                )
+                JobModel(job_id).update(actions=actions, condition=condition)
             except UpdateError as exc:
                 if _failed_condition(exc):
                     continue

@@ -15,8 +15,11 @@ class JobStore(Protocol):
 
     def list_for_user(self, user_id: str, *, limit: int, cursor: dict[str, Any] | None) -> tuple[list[Job], dict[str, Any] | None]: ...
 
-    def transition(self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
-        """Apply ``changes`` only while the job's status is in ``allowed_from``."""
+    def transition(
+        self, job_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool:
+        """Apply ``changes`` only while the job's status is in ``allowed_from`` (and, when given, its
+        ``attempt`` is ``expected_attempt``: a retried job is another run, not the one checked)."""
 
     def advance(self, job_id: str, *, stage: str, progress: int, now: float) -> bool:
         """Move a running job's stage forward; progress never goes back."""

@@ -11,10 +11,12 @@ runner calls it the same way when an execution closes).
 The change is the job store's conditional transition from ``queued``/``processing`` only, so a job
 MarkFailed already failed, or one that succeeded, is left alone and a redelivered event changes
 nothing. An event of an earlier attempt (a retried job runs as ``<job id>-r<n>``) is left alone
-too. The upload and its original are kept: the job can be retried. The renditions machine's
-records (``rendition_id`` inputs, same statuses, same retry naming) are reconciled the same way
-(:class:`Tracked`, wired in ``melody.core.services``); the score machine's (``score_id`` inputs)
-by a reconciler of scores only (``melody.scores.reconcile``, its own rule and function).
+too, and the write is conditional on the attempt checked, so a job retried between the read and
+the write is left to its new execution. The upload and its original are kept: the job can be
+retried. The renditions machine's records (``rendition_id`` inputs, same statuses, same retry
+naming) are reconciled the same way (:class:`Tracked`, wired in ``melody.core.services``); the
+score machine's (``score_id`` inputs) by a reconciler of scores only (``melody.scores.reconcile``,
+its own rule and function).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from melody.conversions.models import execution_name
 from melody.conversions.steps import failure_kind
@@ -39,6 +41,7 @@ __all__ = [
     "EndedExecution",
     "ExecutionReconciler",
     "RecordStore",
+    "RetriedRecordStore",
     "Tracked",
     "ended_execution_pattern",
     "parse_status_change",
@@ -108,12 +111,23 @@ class RecordStore(Protocol):
     def transition(self, record_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool: ...
 
 
+class RetriedRecordStore(RecordStore, Protocol):
+    """The store of records that are retried (jobs, renditions): its transition can be conditional on
+    the record's ``attempt`` (scores are never retried, and their store has no such condition)."""
+
+    def transition(
+        self, record_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Tracked:
     """One kind of record whose executions are reconciled: the execution input's field naming it,
     its store, its current execution's name (a retry runs as ``<id>-r<n>``), the input's field naming
-    its owner (checked when present), MarkFailed's metrics for it (called once, with the code) and,
-    when the record is not a song, what its user reads per ended status (``ENDED_STATUSES``' otherwise)."""
+    its owner (checked when present), MarkFailed's metrics for it (called once, with the code),
+    when the record is not a song, what its user reads per ended status (``ENDED_STATUSES``' otherwise)
+    and, for a kind that is retried, its record's attempt: the failing write is then conditional on
+    it, and ``store`` must be a :class:`RetriedRecordStore`."""
 
     id_field: str
     store: RecordStore
@@ -121,6 +135,12 @@ class Tracked:
     owner_field: str | None = None
     on_marked: Callable[[str], None] = field(default=lambda code: None)
     messages: Mapping[str, str] | None = None
+    attempt_of: Callable[[Any], int] | None = None
+
+
+def _attempt(record: Any) -> int:
+    """A job's (or rendition's) attempt: 0, one more per retry; its execution is named after it."""
+    return int(record.attempt)
 
 
 class ExecutionReconciler:
@@ -151,7 +171,8 @@ class ExecutionReconciler:
 
         kinds = list(also)
         if jobs is not None:
-            kinds.append(Tracked("job_id", jobs, execution_name, owner_field="user_id", on_marked=job_failed))
+            tracked = Tracked("job_id", jobs, execution_name, owner_field="user_id", on_marked=job_failed, attempt_of=_attempt)
+            kinds.append(tracked)
         if not kinds:
             raise ValueError("nothing to reconcile: no job store and no other kind of record")
         self._kinds = tuple(kinds)
@@ -196,11 +217,20 @@ class ExecutionReconciler:
         code, message = ENDED_STATUSES[ended.status]
         message = (kind.messages or {}).get(ended.status, message)
         now = self._clock.now()
-        marked = kind.store.transition(
-            record_id,
-            allowed_from=_RUNNING,
-            changes={"status": "failed", "error": {"code": code, "message": message}, "finished_at": now, "updated_at": now},
-        )
+        changes = {"status": "failed", "error": {"code": code, "message": message}, "finished_at": now, "updated_at": now}
+        if kind.attempt_of is None:
+            marked = kind.store.transition(record_id, allowed_from=_RUNNING, changes=changes)
+        else:
+            # Conditional on the attempt checked above: failed and retried since the read, the record
+            # is its next execution's, whatever this one's status. (Tracked: such a kind's store takes it.)
+            attempt = kind.attempt_of(record)
+            store = cast("RetriedRecordStore", kind.store)
+            marked = store.transition(record_id, allowed_from=_RUNNING, changes=changes, expected_attempt=attempt)
+            if not marked:
+                current = kind.store.get(record_id)
+                if current is not None and kind.attempt_of(current) != attempt:
+                    logger.info("ended execution of an attempt retried while reconciling ignored", extra=where)
+                    return "stale"
         if not marked:  # finished (by MarkFailed or Persist) since it was read
             return "unchanged"
         logger.warning("failed by an execution that ended outside the state machine's Catch", extra=where)

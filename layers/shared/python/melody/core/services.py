@@ -598,6 +598,7 @@ class Services:
             DynamoRenditionStore(),
             rendition_execution_name,
             on_marked=lambda code: emit_step_metric("renditions", "failed", 0.0),  # as its MarkFailed
+            attempt_of=lambda rendition: rendition.attempt,  # a failed rendition asked for again runs anew
         )
         return ExecutionReconciler(
             DynamoJobStore(), self.clock, on_step=emit_step_metric, on_failure=emit_failure_metric, also=(renditions,)

@@ -82,7 +82,9 @@ class DynamoRenditionStore:
         return True
 
     @unavailable_when_throttled
-    def transition(self, rendition_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
+    def transition(
+        self, rendition_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool:
         # Read-modify-write guarded by the status and progress read: the two render branches
         # advance progress in parallel, so a lost race reads again.
         for _ in range(5):
@@ -92,10 +94,17 @@ class DynamoRenditionStore:
                 return False
             if item.status not in allowed_from:
                 return False
+            if expected_attempt is not None and int((item.body or {}).get("attempt", 0)) != expected_attempt:
+                return False  # asked for again since the caller read it: another run's record
             merged = {**json.loads(_from_item(item).model_dump_json()), **changes}
             if "progress" in changes and changes.get("status") != "queued":
                 merged["progress"] = max(int(item.progress or 0), int(changes["progress"]))
             target = _to_item(Rendition.model_validate(merged))
+            condition = (RenditionModel.status == item.status) & (RenditionModel.progress == (item.progress or 0))
+            if expected_attempt is not None:
+                # The attempt is inside the JSON body, out of a condition's reach: conditional on the body
+                # read instead (it serialises back to the stored string), so a retry in between fails the write.
+                condition &= RenditionModel.body == item.body
             try:
                 RenditionModel(rendition_id).update(
                     actions=[
@@ -104,7 +113,7 @@ class DynamoRenditionStore:
                         RenditionModel.body.set(target.body),
                         RenditionModel.stage.set(target.stage) if target.stage is not None else RenditionModel.stage.remove(),
                     ],
-                    condition=(RenditionModel.status == item.status) & (RenditionModel.progress == (item.progress or 0)),
+                    condition=condition,
                 )
             except UpdateError as exc:
                 if conditional_failed(exc):

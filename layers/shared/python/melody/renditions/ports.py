@@ -16,8 +16,11 @@ class RenditionStore(Protocol):
     def create(self, rendition: Rendition) -> bool:
         """Store a new record; False when one with that id exists already (nothing written)."""
 
-    def transition(self, rendition_id: str, *, allowed_from: set[str], changes: dict[str, Any]) -> bool:
-        """Apply ``changes`` only while the status is in ``allowed_from``; progress never goes back."""
+    def transition(
+        self, rendition_id: str, *, allowed_from: set[str], changes: dict[str, Any], expected_attempt: int | None = None
+    ) -> bool:
+        """Apply ``changes`` only while the status is in ``allowed_from`` (and, when given, the ``attempt``
+        is ``expected_attempt``); progress never goes back."""
 
     def advance(self, rendition_id: str, *, stage: str, progress: int) -> bool:
         """Move a running rendition's stage forward (only while queued or processing; never backwards)."""
