@@ -73,9 +73,14 @@ def test_a_neural_job_runs_end_to_end_and_exposes_every_stem(make_pipeline, tiny
     assert "SeparateNeural" in entered and "Separate" not in entered
 
     done = pipeline.jobs.get_for_user("usr_neural1", job.job_id)
-    # keyed by the weights (their manifest's SHA-256): other weights never reuse these stems
+    # keyed by the weights (their manifest's SHA-256) and the analysis' version: other weights or
+    # another analysis never reuse these stems
+    import melody_audio
+
     manifest_sha = json.loads((tiny_model / "model.json").read_text())["sha256"]
-    assert done.status == "succeeded" and done.result_key.endswith(f"#neural@{manifest_sha[:16]}")
+    revision = f"{manifest_sha[:16]}.a{melody_audio.__version__}"
+    assert done.status == "succeeded" and done.result_key.endswith(f"#neural@{revision}")
+    assert f"/neural@{revision}/" in pipeline.jobs._results.get(done.result_key).vocals_key
     result = pipeline.jobs._results.get(done.result_key)
     assert set(result.extra_stem_keys) == {"drums", "bass", "other"}
     sha = json.loads((tiny_model / "model.json").read_text())["sha256"]

@@ -68,8 +68,12 @@ def test_a_rendition_is_rendered_once_then_served_from_the_cache(stack, tmp_path
     assert done.analysis["tempo"]["bpm"] == pytest.approx(original["tempo"]["bpm"] * 0.9, abs=0.01)
     assert done.analysis["tempo"]["beats"][:3] == pytest.approx([t / 0.9 for t in original["tempo"]["beats"][:3]], abs=1e-3)
 
+    # under the result key's engine and revision (dsp@<dsp version>.a<analysis version>)
+    from melody.core.services import result_revisions
+
+    revision = result_revisions(stack.settings)["dsp"]
     for stem, key in (("instrumental", done.instrumental_key), ("vocals", done.vocals_key)):
-        assert key.startswith(f"renditions/{job.content_hash}/dsp/-2_0.90/")
+        assert key.startswith(f"renditions/{job.content_hash}/dsp@{revision}/-2_0.90/")
         path = tmp_path / f"{stem}.m4a"
         stack.storage.download(stack.settings.media_bucket, key, str(path))
         audio = melody_audio.decode(str(path), allow_silence=True)

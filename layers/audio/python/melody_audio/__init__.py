@@ -26,7 +26,10 @@ from .hashing import content_hash
 from .separate import SeparationEngine, engine_names, get_engine, register_engine, separate
 from .waveform import waveform
 
-__version__ = "0.1.0"
+# The analysis' version: it goes into every result key (melody.core.services.result_revisions), so
+# bump it whenever the analysis changes what it reports, or re-uploads keep serving the old one.
+# 0.2.0: beats/downbeats, time signature, tuning, calibrated confidences, the note model's key.
+__version__ = "0.2.0"
 
 __all__ = [
     "Analysis", "Audio", "AudioError", "SeparationEngine", "Stems", "analyse", "analyze", "content_hash",

@@ -86,11 +86,19 @@ class PipelineSteps:
         self._on_failure = on_failure or (lambda kind, code: None)
         # persist: a catalog track's analysed attributes go back to its catalog row (None: not here)
         self._catalog_attributes = catalog_attributes
-        # engine -> what else its output depends on (the neural weights' SHA-256): part of the result key
+        # engine -> what else its output depends on (its version or weights, the analysis' version):
+        # part of the result key (melody.core.services.result_revisions)
         self._engine_revisions = engine_revisions or {}
 
     def _result_key(self, digest: str, engine: str) -> str:
         return result_key_for(digest, engine, self._engine_revisions.get(engine))
+
+    def _engine_folder(self, engine: str) -> str:
+        """The engine's folder under ``stems/<hash>/``, ``analysis/<hash>/`` and ``melody/<hash>/``:
+        ``<engine>@<revision>`` like the result key, so a new revision writes beside the objects of
+        earlier results, which their jobs still serve, and deleting those never deletes its own."""
+        revision = self._engine_revisions.get(engine)
+        return f"{engine}@{revision}" if revision else engine
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -132,9 +140,7 @@ class PipelineSteps:
     def separate(self, state: dict[str, Any]) -> dict[str, Any]:
         job_id, engine = state["job_id"], state["engine"]
         digest = state["probe"]["content_hash"]
-        revision = self._engine_revisions.get(engine)
-        # new weights write beside the old stems, which earlier results still serve
-        prefix = f"stems/{digest}/{engine}" + (f"@{revision}" if revision else "")
+        prefix = f"stems/{digest}/{self._engine_folder(engine)}"
         with self._step(job_id, "separate", progress=25, done_progress=85), self._local_copy(state) as path:
 
             def run(audio: ModuleType) -> tuple[Any, dict[str, Path]]:
@@ -165,7 +171,7 @@ class PipelineSteps:
     def analyse(self, state: dict[str, Any]) -> dict[str, Any]:
         """Analysis and waveform. Runs in parallel with ``separate``, so the analysis names the
         engine chosen for the job (``state["engine"]``, with that engine's version): the engine
-        whose stems accompany it. Its key includes the engine, like the stems' keys."""
+        whose stems accompany it. Its key includes the engine and its revision, like the stems' keys."""
         job_id, engine = state["job_id"], state["engine"]
         digest = state["probe"]["content_hash"]
         with self._step(job_id, "analyse", progress=20, done_progress=50), self._local_copy(state) as path:
@@ -177,7 +183,7 @@ class PipelineSteps:
                 return result.to_dict(), audio.waveform(decoded)
 
             analysis, peaks = self._audio_call(run)
-            analysis_key = f"analysis/{digest}/{engine}/analysis.json"
+            analysis_key = f"analysis/{digest}/{self._engine_folder(engine)}/analysis.json"
             waveform_key = f"analysis/{digest}/waveform.json"
             self._storage.put_json(self._media_bucket, analysis_key, analysis)
             self._storage.put_json(self._media_bucket, waveform_key, peaks)
@@ -191,7 +197,7 @@ class PipelineSteps:
         job_id, engine = state["job_id"], state["engine"]
         digest = state["probe"]["content_hash"]
         stems, analysis = state["results"]["stems"], state["results"]["analysis"]["analysis"]
-        prefix = f"melody/{digest}/{engine}"
+        prefix = f"melody/{digest}/{self._engine_folder(engine)}"
         folder = self._work_dir / f"melody-{job_id}-{time.monotonic_ns()}"
         folder.mkdir(parents=True, exist_ok=True)
         try:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from melody.scores.steps import ScoreSteps
     from melody.users.service import UserService
 
-__all__ = ["Services", "build_sms_sender", "check_sms_settings", "neural_weights_revision"]
+__all__ = ["Services", "build_sms_sender", "check_sms_settings", "neural_weights_revision", "result_revisions"]
 
 
 class Services:
@@ -543,10 +543,6 @@ class Services:
         engine_options: dict[str, dict[str, Any]] = {}
         if getattr(s, "lalal_api_key", None):
             engine_options["lalal"] = {"license_key": s.lalal_api_key.get_secret_value()}
-        engine_revisions: dict[str, str] = {}
-        neural_revision = neural_weights_revision(s)
-        if neural_revision:
-            engine_revisions["neural"] = engine_revisions["demucs"] = neural_revision
         neural_weights = getattr(s, "neural_weights", None) or getattr(s, "demucs_weights_path", None)
         if neural_weights:
             # the neural engine (and its former name, demucs): the operator's weights, never a hub
@@ -575,7 +571,7 @@ class Services:
             max_upload_bytes=s.max_upload_bytes,
             max_duration_s=s.max_duration_s,
             engine_options=engine_options,
-            engine_revisions=engine_revisions,
+            engine_revisions=result_revisions(s),
             on_step=emit_step_metric,
             on_failure=emit_failure_metric,
             catalog_attributes=self.catalog_attributes_writer(),
@@ -852,6 +848,38 @@ def build_sms_sender(settings: AuthSettings) -> SmsSender:
         entity_id=settings.sns_entity_id,
         template_id=settings.sns_template_id,
     )
+
+
+def result_revisions(settings: object) -> dict[str, str]:
+    """Engine name -> the revision its result key carries: what its stems and analysis depend on
+    besides the song, so a re-upload after an upgrade computes them again instead of reusing them.
+
+    The engine's own revision (dsp: its class ``version``; neural and its former name demucs: the
+    weights' :func:`neural_weights_revision`; lalal: none, its model is the provider's), then
+    ``a<analysis version>`` (``melody_audio.__version__``): ``1.1.0.a0.2.0``, ``<sha16>.a0.2.0``,
+    ``a0.2.0``. Only class attributes are read: no engine is built, no model loaded.
+
+    Without the audio layer (the API functions, which never compute a result key) only the neural
+    weights' revision, as before the analysis version was part of the key.
+    """
+    neural = neural_weights_revision(settings)
+    neural = _key_safe(neural) if neural else None
+    try:
+        # heavy (numpy/scipy) and absent from the API functions: imported only here, on use
+        import melody_audio
+        from melody_audio.separate.dsp import DspEngine
+    except ImportError:
+        return {"neural": neural, "demucs": neural} if neural else {}
+    analysis = "a" + _key_safe(melody_audio.__version__)
+    own = {"dsp": _key_safe(DspEngine.version), "lalal": None, "neural": neural, "demucs": neural}
+    return {engine: f"{revision}.{analysis}" if revision else analysis for engine, revision in own.items()}
+
+
+def _key_safe(version: str) -> str:
+    """A version as it can stand in S3 keys and URLs (``1.2.0+local`` -> ``1.2.0-local``)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]", "-", version)
 
 
 def neural_weights_revision(settings: object) -> str | None:
