@@ -333,3 +333,15 @@ def test_security_alarms_notify_a_kms_encrypted_topic(synth):
     ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements)
+
+
+def test_deleting_a_song_may_delete_every_object_its_last_job_releases(synth):
+    """``JobService.delete`` deletes the released result's analysis, stems and lead-sheet files
+    (``melody/``) with the job's upload and original; a prefix missing here is AccessDenied in AWS
+    after the result's reference is already released (a 500 and orphaned objects)."""
+    _, fn = function_by_service(synth.api, "melody-conversions")
+    deletes = [s for s in role_policy_statements(synth.api, fn) if "s3:DeleteObject" in as_list(s["Action"])]
+    covered = json.dumps([r for s in deletes for r in as_list(s["Resource"])])
+    for prefix in ("uploads/", "originals/", "stems/", "analysis/", "melody/"):
+        assert f'"/{prefix}*"' in covered, prefix
+    assert '"/*"' not in covered  # never the whole bucket

@@ -44,7 +44,7 @@ from constructs import Construct
 
 import melody_infra.paths  # noqa: F401  (puts layers/shared/python on sys.path)
 from melody.conversions.metrics import FAILURE_METRIC
-from melody.conversions.models import ORIGINALS_PREFIX
+from melody.conversions.models import ORIGINALS_PREFIX, RESULT_PREFIXES
 from melody.conversions.trigger import upload_event_pattern
 from melody_infra.config import MelodyConfig
 from melody_infra.constructs import MelodyFunction, MelodyLayers, env_name
@@ -493,15 +493,15 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
     fn.add_environment(env_name("media_bucket"), data.media_bucket.bucket_name)
     fn.add_to_policy(
         [
-            # DELETE /audio/jobs/{job_id}: the job's upload and original, and stems no other job uses
+            # DELETE /audio/jobs/{job_id}: the job's upload and original, and the result no other job
+            # uses (its stems, analysis and lead-sheet files: JobService.delete)
             iam.PolicyStatement(
                 sid="DeleteUserSongs",
                 actions=["s3:DeleteObject"],
                 resources=[
                     data.uploads_bucket.arn_for_objects(f"{UPLOADS_PREFIX}*"),
                     data.media_bucket.arn_for_objects(f"{ORIGINALS_PREFIX}*"),
-                    data.media_bucket.arn_for_objects("stems/*"),
-                    data.media_bucket.arn_for_objects("analysis/*"),
+                    *(data.media_bucket.arn_for_objects(f"{prefix}*") for prefix in RESULT_PREFIXES),
                 ],
             ),
             # presigned POST/GET are signed with this role: it must hold the permission itself
@@ -568,9 +568,9 @@ def acknowledge_data_wildcards(
             "library entries are written here; the wildcard stays inside this one table."
         )
     if song_deletes:
-        for prefix in ("stems/", "analysis/", ORIGINALS_PREFIX):
+        for prefix in (*RESULT_PREFIXES, ORIGINALS_PREFIX):
             reasons[f"AwsSolutions-IAM5[Resource::{ref(data.media_bucket.bucket_arn)}/{prefix}*]"] = (
-                "Deleting a user's song deletes its original and the stems/analysis no other job references "
+                "Deleting a user's song deletes its original and the stems/analysis/lead sheet no other job references "
                 "(keys decided at run time by content hash); limited to these prefixes of the media bucket."
             )
     acknowledge(fn.role, reasons)

@@ -10,6 +10,9 @@ JobStatus = Literal["awaiting_upload", "queued", "processing", "succeeded", "fai
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
 # Accepted uploads are copied under this prefix of the media bucket (no upload form can write there).
 ORIGINALS_PREFIX = "originals/"
+# Where the pipeline writes a result's objects in the media bucket (``steps.py``: stems, analysis and
+# the lead sheet's files); deleting a song's last job deletes them, so its role may delete here.
+RESULT_PREFIXES = ("stems/", "analysis/", "melody/")
 # ``neural``: an operator's ONNX separation model; ``demucs`` is its former name (still accepted).
 Engine = Literal["dsp", "lalal", "neural", "demucs"]
 # Stems beyond instrumental and vocals that a multi-source engine (neural) produces, in display order.
@@ -130,6 +133,14 @@ def execution_name(job: Job) -> str:
 
 
 def result_key_for(content_hash: str, engine: str, revision: str | None = None) -> str:
-    """``<hash>#<engine>``, or ``<hash>#<engine>@<revision>`` for an engine whose output depends on
-    more than its name (the neural engine: the operator's weights), so new weights never reuse old stems."""
+    """``<hash>#<engine>@<revision>``, or ``<hash>#<engine>`` without a revision.
+
+    The pipeline's revision (:func:`melody.core.services.result_revisions`) names everything a
+    result depends on besides the song: the engine's own version (dsp's version, the neural
+    weights' SHA-256) and the analysis' version, e.g. ``<hash>#dsp@1.1.0.a0.2.0``. A job reuses
+    only a result of the same key, so after either changes a re-upload is separated and analysed
+    again rather than served the old stems and analysis. Results under older keys (``<hash>#dsp``
+    and others) stay for the jobs that point at them, until their last job is deleted; no new job
+    reuses them.
+    """
     return f"{content_hash}#{engine}@{revision}" if revision else f"{content_hash}#{engine}"
