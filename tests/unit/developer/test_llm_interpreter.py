@@ -88,13 +88,15 @@ def test_the_cache_expires() -> None:
         lambda r: httpx.ConnectError("refused", request=r),
         lambda r: httpx.Response(500, json={"error": {"message": "server error"}}),
         lambda r: httpx.Response(429, json={"error": {"message": "Rate limit reached"}}),
+        lambda r: httpx.Response(401, json={"error": {"message": "Incorrect API key provided"}}),
+        lambda r: httpx.Response(403, json={"error": {"message": "Forbidden"}}),
         lambda r: httpx.Response(200, json=completion("Sure! Here are some songs")),
         lambda r: httpx.Response(200, json=completion('["not", "an", "object"]')),
         lambda r: httpx.Response(200, json=completion('{"energy": {"min": 3, "max": 9}}')),
         lambda r: httpx.Response(200, json={"choices": []}),
         lambda r: httpx.Response(200, text="<html>gateway</html>"),
     ],
-    ids=["timeout", "connect", "500", "429", "prose", "array", "invalid", "no-choices", "html"],
+    ids=["timeout", "connect", "500", "429", "401", "403", "prose", "array", "invalid", "no-choices", "html"],
 )
 def test_any_failure_returns_the_rules_reading(respond: Any) -> None:
     llm, rec = make(respond)
@@ -102,7 +104,7 @@ def test_any_failure_returns_the_rules_reading(respond: Any) -> None:
     assert got.interpreter == "rules"
     assert got.interpretation.mood == "sad" and got.confidence == 1.0
     llm.interpret("dard bhare gaane")
-    assert len(rec.requests) == 2  # failures are not cached
+    assert len(rec.requests) == 2  # failures are not cached; a fixed key rejected (401/403) is not retried
 
 
 def test_a_bad_key_from_the_model_is_dropped_not_fatal() -> None:

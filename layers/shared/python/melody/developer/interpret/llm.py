@@ -2,7 +2,9 @@
 
 The model is asked for one JSON object with the interpretation's fields; its answer is validated with
 pydantic (keys and Camelot codes normalised, anything else invalid dropped to the rule-based
-reading). Answers are cached in-process by normalised text. Any failure — timeout, HTTP error, a
+reading). Answers are cached in-process by normalised text. A 401/403 from the provider drops a
+refreshable key (a :class:`~melody.developer.interpret.secret.LazySecret`) and retries once with a
+fresh read, so a rotated key is picked up at once. Any failure — timeout, HTTP error, a
 non-JSON or invalid answer — returns the rule-based interpretation instead, so the LLM can only
 add to the rules, never take the endpoint down.
 """
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
     from melody.developer.interpret.rules import RulesInterpreter
 
 __all__ = ["LlmInterpreter", "SYSTEM_PROMPT"]
+
+# The provider refused the key (revoked or rotated): worth one retry with a freshly read key.
+_KEY_REJECTED = frozenset({401, 403})
 
 SYSTEM_PROMPT = (
     "You turn a music search request (English, Hindi/Hinglish or any Indian language, any script) into "
@@ -88,7 +93,8 @@ class LlmInterpreter:
     ) -> None:
         self._client = client
         self._url = base_url.rstrip("/") + "/chat/completions"
-        # A value, or a callable that gives it on first use (Secrets Manager in AWS: LazySecret).
+        # A value, or a callable read on each request (Secrets Manager in AWS: LazySecret, which caches it
+        # and has invalidate() for when the provider rejects it).
         self._api_key = api_key
         self._model = model
         self._fallback = fallback
@@ -124,8 +130,16 @@ class LlmInterpreter:
         key = self._api_key() if callable(self._api_key) else self._api_key
         return {"authorization": f"Bearer {key}"} if key else {}
 
-    def _ask(self, text: str) -> Interpreted:
-        response = self._client.post(
+    def _refresh_key(self) -> bool:
+        """Drop a cached key so the next request reads it again; False for a fixed key (no point retrying)."""
+        invalidate = getattr(self._api_key, "invalidate", None)
+        if not callable(invalidate):
+            return False
+        invalidate()
+        return True
+
+    def _post(self, text: str) -> httpx.Response:
+        return self._client.post(
             self._url,
             headers=self._headers(),
             json={
@@ -136,6 +150,14 @@ class LlmInterpreter:
             },
             timeout=self._timeout,
         )
+
+    def _ask(self, text: str) -> Interpreted:
+        response = self._post(text)
+        if response.status_code in _KEY_REJECTED and self._refresh_key():
+            # The key may have been rotated since it was read: one retry with a fresh read, never more
+            # (a second rejection raises below and the rules answer). Only the status is logged.
+            logger.info("llm key rejected; re-reading it and retrying once", extra={"status": response.status_code})
+            response = self._post(text)
         response.raise_for_status()
         content = response.json()["choices"][0]["message"]["content"]
         data = json.loads(content)
