@@ -61,6 +61,7 @@ PROTECTED = {
     "POST /api/v1/scores/uploads",
     "GET /api/v1/scores",
     "GET /api/v1/scores/{score_id}",
+    "DELETE /api/v1/scores/{score_id}",
     "GET /api/v1/scores/{score_id}/download/{what}",
     # sing along (issue 13): renditions and lyrics
     "POST /api/v1/audio/jobs/{job_id}/renditions",
@@ -337,11 +338,16 @@ def test_security_alarms_notify_a_kms_encrypted_topic(synth):
 
 def test_deleting_a_song_may_delete_every_object_its_last_job_releases(synth):
     """``JobService.delete`` deletes the released result's analysis, stems and lead-sheet files
-    (``melody/``) with the job's upload and original; a prefix missing here is AccessDenied in AWS
-    after the result's reference is already released (a 500 and orphaned objects)."""
+    (``melody/``), and its renditions (``renditions/``: files, and records found by id in the
+    renditions table), with the job's upload and original; a prefix or action missing here is
+    AccessDenied in AWS after the result's reference is already released (a 500 and orphaned objects)."""
     _, fn = function_by_service(synth.api, "melody-conversions")
-    deletes = [s for s in role_policy_statements(synth.api, fn) if "s3:DeleteObject" in as_list(s["Action"])]
+    statements = role_policy_statements(synth.api, fn)
+    deletes = [s for s in statements if "s3:DeleteObject" in as_list(s["Action"])]
     covered = json.dumps([r for s in deletes for r in as_list(s["Resource"])])
-    for prefix in ("uploads/", "originals/", "stems/", "analysis/", "melody/"):
+    for prefix in ("uploads/", "originals/", "stems/", "analysis/", "melody/", "renditions/"):
         assert f'"/{prefix}*"' in covered, prefix
     assert '"/*"' not in covered  # never the whole bucket
+    renditions = _table_arn_import(synth, "RenditionsTable")
+    for action in ("dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
+        assert renditions in _table_arns_with_action(statements, action), action

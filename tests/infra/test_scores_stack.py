@@ -96,13 +96,36 @@ def test_the_scores_api_function_serves_the_routes_behind_the_authorizer(synth):
         "GET /api/v1/scores",
         "GET /api/v1/scores/{score_id}",
         "GET /api/v1/scores/{score_id}/download/{what}",
+        "DELETE /api/v1/scores/{score_id}",
     }
-    assert all(r["AuthorizationType"] == "JWT" for r in routes.values())
+    (authorizer_id,) = resources(synth.api, "AWS::ApiGatewayV2::Authorizer")
+    assert all(r["AuthorizationType"] == "JWT" and r["AuthorizerId"] == {"Ref": authorizer_id} for r in routes.values())
+    # the delete goes to the same integration (the scores function's live alias) as the other score routes
+    assert len({dump(r["Target"]) for r in routes.values()}) == 1
     _, fn = function_by_service(synth.api, "melody-scores")
     statements = role_policy_statements(synth.api, fn)
     assert not [s for s in statements if "states:StartExecution" in as_list(s["Action"])]  # the trigger starts analyses
     puts = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
     assert puts and all("uploads/scores/*" in dump(s["Resource"]) for s in puts)
+
+
+
+def test_the_scores_api_function_deletes_only_score_uploads_and_originals(synth):
+    _, fn = function_by_service(synth.api, "melody-scores")
+    statements = role_policy_statements(synth.api, fn)
+    deletes = [s for s in statements if any(a in ("s3:DeleteObject", "s3:*", "s3:Delete*") for a in as_list(s["Action"]))]
+    assert len(deletes) == 1 and as_list(deletes[0]["Action"]) == ["s3:DeleteObject"]
+    targets = sorted(dump(r) for r in as_list(deletes[0]["Resource"]))
+    assert len(targets) == 2
+    uploads, originals = sorted(targets, key=lambda t: "originals" in t)
+    assert "UploadsBucket" in uploads and uploads.endswith('"/uploads/scores/*"]]}')
+    assert "MediaBucket" in originals and originals.endswith('"/originals/scores/*"]]}')
+    # the analysis and renderings under scores/<content hash>/ are shared between users: never deleted here
+    assert all('"/scores/*"' not in t for t in targets)
+    # the record: DeleteItem on the scores table (its read/write grant; the rate-limit counters have theirs)
+    items = [dump(r) for s in statements if "dynamodb:DeleteItem" in as_list(s["Action"]) for r in as_list(s["Resource"])]
+    assert any("ScoresTable" in r for r in items)
+    assert all("ScoresTable" in r or "RateLimitsTable" in r for r in items), items
 
 
 # -- score analyses that end outside the Catch (States.Runtime, TIMED_OUT, ABORTED) -> reconcile ---------

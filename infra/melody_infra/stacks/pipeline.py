@@ -494,7 +494,8 @@ def add_conversions_routes(api, pipeline: PipelineStack, data: DataStack) -> Mel
     fn.add_to_policy(
         [
             # DELETE /audio/jobs/{job_id}: the job's upload and original, and the result no other job
-            # uses (its stems, analysis and lead-sheet files: JobService.delete)
+            # uses (its stems, analysis, lead-sheet and renditions' files: JobService.delete; the
+            # renditions' records through the renditions table's grant, wire_renditions_api)
             iam.PolicyStatement(
                 sid="DeleteUserSongs",
                 actions=["s3:DeleteObject"],
@@ -570,7 +571,7 @@ def acknowledge_data_wildcards(
     if song_deletes:
         for prefix in (*RESULT_PREFIXES, ORIGINALS_PREFIX):
             reasons[f"AwsSolutions-IAM5[Resource::{ref(data.media_bucket.bucket_arn)}/{prefix}*]"] = (
-                "Deleting a user's song deletes its original and the stems/analysis/lead sheet no other job references "
-                "(keys decided at run time by content hash); limited to these prefixes of the media bucket."
+                "Deleting a user's song deletes its original and the stems/analysis/lead sheet/renditions no other "
+                "job references (keys decided at run time by content hash); limited to these prefixes of the media bucket."
             )
     acknowledge(fn.role, reasons)

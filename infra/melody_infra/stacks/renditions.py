@@ -115,6 +115,7 @@ class Renditions(Construct):
                     "Rendered stems are written under renditions/<content hash>/<engine>/<semitones>_<tempo>/, "
                     "decided at run time; write only, limited to the renditions/ prefix of the media bucket."
                 ),
+                **_index_reason(ref(d.tables["renditions_table"].table_arn)),
             },
         )
         return fn
@@ -170,6 +171,16 @@ class Renditions(Construct):
         return machine
 
 
+def _index_reason(table_ref: str) -> dict[str, str]:
+    """cdk-nag's acknowledgement of the table grant's ``index/*``: the renditions table's one index."""
+    return {
+        f"AwsSolutions-IAM5[Resource::{table_ref}/index/*]": (
+            "The renditions table's only index is by_result (a result's renditions, queried when a song's last "
+            "job is deleted); the wildcard stays inside this one table."
+        )
+    }
+
+
 def wire_renditions_api(fn: MelodyFunction, pipeline: PipelineStack, data: DataStack) -> None:
     """The conversions function serves the renditions routes: their table, machine and settings.
 
@@ -177,5 +188,6 @@ def wire_renditions_api(fn: MelodyFunction, pipeline: PipelineStack, data: DataS
     bucket; the per-user limit uses the rate-limit table it already has.)
     """
     fn.use_tables({"renditions_table": data.tables["renditions_table"]})
+    acknowledge(fn.role, _index_reason(nag_ref(data.tables["renditions_table"].table_arn, producer=data, consumer=fn)))
     fn.add_environment("MELODY_RENDITIONS_STATE_MACHINE_ARN", pipeline.renditions.state_machine.state_machine_arn)
     pipeline.renditions.state_machine.grant_start_execution(fn.role)

@@ -12,8 +12,9 @@ the ``/scores`` routes in ``MelodyApi``.
   (retries, its own dead-letter queue; the scores table only), which fails a score an execution left
   queued/processing outside its Catch (``melody.scores.reconcile``); alarms on the scores it fails and
   on its dead-letter queue, to the pipeline's alarm topic;
-* ``functions/scores`` (the API) creates upload forms, lists and shows scores and signs short-lived
-  download URLs; it never starts executions (the trigger does, once the file has landed).
+* ``functions/scores`` (the API) creates upload forms, lists and shows scores, signs short-lived
+  download URLs and deletes a user's score (its upload and original; the results shared by content
+  hash stay); it never starts executions (the trigger does, once the file has landed).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ SCORES_ROUTES = [
     "GET /api/v1/scores",
     "GET /api/v1/scores/{score_id}",
     "GET /api/v1/scores/{score_id}/download/{what}",
+    "DELETE /api/v1/scores/{score_id}",
 ]
 
 
@@ -99,6 +101,15 @@ def _ack_objects(fn: MelodyFunction, data: DataStack, keys: dict[str, str]) -> N
 _UPLOADS_WHY = "Score uploads are uploads/scores/<user>/<score>/<file>, created at run time; limited to that prefix."
 _ORIGINALS_WHY = "Accepted score uploads are copied to originals/scores/<user>/<score>/<etag>/<file>; limited to that prefix."
 _RESULTS_WHY = "A score's analysis and renderings live under scores/<content hash>/, decided at run time; limited to that prefix."
+# The scores API also deletes there (DELETE /scores/{score_id}): the same prefixes, so the same findings.
+_UPLOADS_DELETE_WHY = (
+    "Score uploads are uploads/scores/<user>/<score>/<file>, created at run time: the API signs their upload forms and "
+    "deletes a deleted score's upload; limited to that prefix of the uploads bucket."
+)
+_ORIGINALS_DELETE_WHY = (
+    "Accepted score uploads are originals/scores/<user>/<score>/<etag>/<file>: the API signs their downloads and deletes "
+    "a deleted score's original; limited to that prefix of the media bucket."
+)
 
 
 def add_score_pipeline(pipeline, data: DataStack) -> ScorePipeline:  # noqa: ANN001
@@ -275,7 +286,11 @@ def _score_reconcile(pipeline, data: DataStack, machine: sfn.StateMachine) -> Ex
 
 
 def add_scores_routes(api, data: DataStack) -> MelodyFunction:  # noqa: ANN001
-    """``functions/scores`` behind the JWT authorizer: upload forms, the user's scores, analyses, downloads."""
+    """``functions/scores`` behind the JWT authorizer: upload forms, the user's scores, analyses, downloads, deletes.
+
+    A delete removes the score's upload and original only: the analysis and renderings under
+    ``scores/<content hash>/`` are shared by every score of the same bytes, so the function may not
+    delete there. The record's DeleteItem comes with the table's read/write grant."""
     fn = api.add_lambda_route_group(
         "scores", routes=SCORES_ROUTES, protected=True, description="Scores: uploads, analyses, downloads (never music21)"
     )
@@ -298,11 +313,23 @@ def add_scores_routes(api, data: DataStack) -> MelodyFunction:  # noqa: ANN001
                 ],
             ),
             iam.PolicyStatement(sid="ListMedia", actions=["s3:ListBucket"], resources=[data.media_bucket.bucket_arn]),
+            iam.PolicyStatement(
+                sid="DeleteScoreObjects",  # DELETE /scores/{score_id}: the score's upload and original, never results
+                actions=["s3:DeleteObject"],
+                resources=[
+                    data.uploads_bucket.arn_for_objects(f"{UPLOAD_PREFIX}*"),
+                    data.media_bucket.arn_for_objects(f"{ORIGINALS_PREFIX}*"),
+                ],
+            ),
         ]
     )
     _ack_objects(
         fn,
         data,
-        {f"uploads:{UPLOAD_PREFIX}": _UPLOADS_WHY, f"media:{RESULTS_PREFIX}": _RESULTS_WHY, f"media:{ORIGINALS_PREFIX}": _ORIGINALS_WHY},
+        {
+            f"uploads:{UPLOAD_PREFIX}": _UPLOADS_DELETE_WHY,
+            f"media:{RESULTS_PREFIX}": _RESULTS_WHY,
+            f"media:{ORIGINALS_PREFIX}": _ORIGINALS_DELETE_WHY,
+        },
     )
     return fn

@@ -63,4 +63,11 @@ def test_upload_engrave_and_play_a_score(new_page, melody_server, shot, tmp_path
     assert page.evaluate("document.querySelector('#score-view').dataset.playing") == "true"
     shot(page, "playing")
     page.get_by_role("button", name="Stop").click()
+
+    # Delete, confirmed; back on the list, the score is gone
+    page.get_by_role("button", name="Delete score").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("heading", name="Scores", level=1).wait_for()
+    page.get_by_text("No scores yet").wait_for()  # the list, loaded again, is empty
+    assert page.locator(".score-item").count() == 0
     assert errors.csp == [], errors.csp

@@ -4,12 +4,13 @@
 // (Roman numerals in the local key) and the cadences under the staff. Loaded on demand, and OSMD
 // (1.3 MB, vendored under /vendor/osmd/) only when a score is opened: not part of the first load.
 
-import { api, describeError } from '../api.js';
+import { api, ApiError, describeError } from '../api.js';
 import { h, clear, toast, formatTime } from '../ui.js';
 
 const OSMD_SRC = '/vendor/osmd/opensheetmusicdisplay.min.js';
 const ACCEPT = '.musicxml,.xml,.mxl,.mid,.midi,.abc';
 const PENDING = new Set(['awaiting_upload', 'queued', 'processing']);
+const IN_ANALYSIS = new Set(['queued', 'processing']);  // DELETE answers 409 score_in_progress
 const STATUS_TEXT = {
   awaiting_upload: 'Waiting for the file', queued: 'Queued', processing: 'Analysing', succeeded: 'Ready', failed: 'Failed',
 };
@@ -185,8 +186,40 @@ function renderScore(root, scoreId) {
   const position = h('span', { class: 'muted', id: 'score-position', 'aria-live': 'off' });
   const downloads = h('p', { class: 'score-downloads' });
   const under = h('section', { class: 'score-under', 'aria-label': 'Keys and chords' });
+  const actions = h('div', { class: 'score-actions' });
   root.append(h('p', {}, h('a', { href: '#/scores' }, '← All scores')), heading, meta, statusLine,
-    h('div', { class: 'score-controls' }, play, position), sheet, under, downloads);
+    h('div', { class: 'score-controls' }, play, position), sheet, under, downloads, actions);
+
+  /** "Delete score", confirmed as a song's delete is; then back to the list. Not while analysing (409). */
+  function offerDelete(title) {
+    clear(actions);
+    const del = h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger', id: 'score-delete' }, 'Delete score');
+    actions.append(del);
+    del.addEventListener('click', () => {
+      clear(actions);
+      const yes = h('button', { type: 'button', class: 'btn btn-small btn-danger' }, 'Delete');
+      const no = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'Keep');
+      actions.append(h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': `Delete ${title}?` },
+        h('p', {}, `Delete “${title}” and its file? This cannot be undone.`), yes, no));
+      no.addEventListener('click', () => { offerDelete(title); actions.querySelector('#score-delete').focus(); });
+      yes.addEventListener('click', async () => {
+        yes.disabled = true; no.disabled = true;
+        try {
+          await api(`/scores/${encodeURIComponent(scoreId)}`, { method: 'DELETE' });
+        } catch (err) {
+          // 404: already deleted (another tab, another device): the outcome the user asked for
+          if (!(err instanceof ApiError && err.status === 404 && !err.routeMissing)) {
+            yes.disabled = false; no.disabled = false;
+            toast(describeError(err, 'Deleting'), 'error');
+            return;
+          }
+        }
+        toast(`Deleted “${title}”`);
+        location.hash = '#/scores';
+      });
+      yes.focus();
+    });
+  }
 
   function stop() {
     playing = false;
@@ -278,6 +311,8 @@ function renderScore(root, scoreId) {
       if (left) return;
       root.dataset.status = score.status;
       heading.textContent = score.title;
+      // once (load repeats while pending): a file never sent can be deleted too, an analysis cannot
+      if (!IN_ANALYSIS.has(score.status) && !actions.firstChild) offerDelete(score.title);
       if (PENDING.has(score.status)) {
         statusLine.textContent = `${STATUS_TEXT[score.status]}…`;
         timer = setTimeout(load, 1500);

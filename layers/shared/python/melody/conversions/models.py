@@ -10,9 +10,10 @@ JobStatus = Literal["awaiting_upload", "queued", "processing", "succeeded", "fai
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed"})
 # Accepted uploads are copied under this prefix of the media bucket (no upload form can write there).
 ORIGINALS_PREFIX = "originals/"
-# Where the pipeline writes a result's objects in the media bucket (``steps.py``: stems, analysis and
-# the lead sheet's files); deleting a song's last job deletes them, so its role may delete here.
-RESULT_PREFIXES = ("stems/", "analysis/", "melody/")
+# Where a result's objects live in the media bucket: the pipeline's (``steps.py``: stems, analysis and
+# the lead sheet's files) and the renditions made from it (``melody.renditions.models.RENDITIONS_PREFIX``);
+# deleting a song's last job deletes them, so its role may delete here.
+RESULT_PREFIXES = ("stems/", "analysis/", "melody/", "renditions/")
 # ``neural``: an operator's ONNX separation model; ``demucs`` is its former name (still accepted).
 Engine = Literal["dsp", "lalal", "neural", "demucs"]
 # Stems beyond instrumental and vocals that a multi-source engine (neural) produces, in display order.

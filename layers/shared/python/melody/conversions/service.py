@@ -21,6 +21,8 @@ from melody.conversions.models import (
     source_location,
 )
 from melody.core.errors import Conflict, InvalidInput, NotFound, RateLimited, ServiceUnavailable
+from melody.renditions.models import STEMS as RENDITION_STEMS
+from melody.renditions.models import media_key as rendition_media_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
         WorkflowStarter,
     )
     from melody.core.clock import Clock
+    from melody.renditions.ports import RenditionStore
 
 UPLOAD_KEY = re.compile(r"^uploads/(?P<user>usr_[a-z0-9]+)/(?P<job>job_[a-z0-9]+)/(?P<file>[^/]+)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -106,6 +109,11 @@ def _etag(value: Any) -> str:
     return str(value or "").strip().strip('"')
 
 
+# A rendition still running when its song's last job is deleted: failed as its own execution would
+# fail it at its next step (the stems are gone), so it is never served and asking again runs it anew.
+_STEMS_DELETED = {"code": "stems_missing", "message": "The song's stems are no longer there; convert it again."}
+
+
 class JobService:
     def __init__(
         self,
@@ -130,6 +138,7 @@ class JobService:
         tracks: Callable[[], TrackDirectory] | None = None,
         matcher: Callable[[], TrackMatcher | None] | None = None,
         storage_quota_bytes: int | None = None,
+        renditions: RenditionStore | None = None,
     ) -> None:
         self._jobs = jobs
         self._results = results
@@ -153,6 +162,8 @@ class JobService:
         self._tracks = tracks  # built on first use: the catalog is read only by the routes that need it
         self._matcher = matcher
         self._quota = storage_quota_bytes
+        # the result's renditions, deleted with its last job (None: they are left as they are)
+        self._renditions = renditions
 
     @property
     def max_upload_bytes(self) -> int:
@@ -476,8 +487,9 @@ class JobService:
         """Delete a job, its library entry and its original; its stems only with their last job.
 
         Stems are shared by every job of the same content (and engine): the result counts the jobs
-        it serves, and only the last one's deletion deletes it. A job still running cannot be
-        deleted (its steps would write for a job that is gone).
+        it serves, and only the last one's deletion deletes it, with the renditions made from it
+        (:meth:`_delete_renditions`). A job still running cannot be deleted (its steps would write
+        for a job that is gone).
         """
         job = self.get_for_user(user_id, job_id)
         if job.status in ("queued", "processing"):
@@ -495,11 +507,48 @@ class JobService:
                 for name, key in (released.melody or {}).items():
                     if name.endswith("_key") and isinstance(key, str):
                         self._storage.delete(self._media_bucket, key)
+                self._delete_renditions(released.result_key)
         if job.source == "upload":
             if job.original_bucket and job.original_key:
                 self._storage.delete(job.original_bucket, job.original_key)
             self._storage.delete(job.bucket, job.key)
         self._jobs.delete(job_id)
+
+    def _delete_renditions(self, result_key: str) -> None:
+        """Delete the renditions of a released result: their records, then their files.
+
+        Renditions belong to the result, not to a user (their id is derived from the result, the
+        semitones, the tempo and the format), so they go with its last job. A finished one
+        (succeeded or failed) loses its record first, conditional on it still being finished, then
+        both stems' files (a failed one may have rendered one of them); a failure in between leaves
+        files without a record, never a record that serves deleted files. Its id may be asked for
+        again if the song is converted anew: ``RenditionService`` then runs it under a free execution
+        name.
+
+        One still queued or processing is not deleted: its execution is running and would write its
+        files after they were deleted, and a record created again under its id could not start
+        (the running execution holds the name). It is failed instead (``stems_missing``, as its own
+        next step would fail it), so it is never served; its execution's later writes are refused
+        by that status, and its files (if it still uploads any) stay with the failed record, which a
+        later deletion of the same result finds and deletes.
+        """
+        if self._renditions is None:
+            return
+        for rendition in self._renditions.of_result(result_key):
+            if rendition.status in ("queued", "processing"):
+                now = self._clock.now()
+                self._renditions.transition(
+                    rendition.rendition_id,
+                    allowed_from={"queued", "processing"},
+                    changes={"status": "failed", "error": _STEMS_DELETED, "finished_at": now, "updated_at": now},
+                )
+                continue
+            if not self._renditions.delete(rendition.rendition_id, allowed_from={"succeeded", "failed"}):
+                continue  # asked for again meanwhile: running now, its files are being written
+            keys = {rendition_media_key(rendition, stem) for stem in RENDITION_STEMS}
+            keys.update(key for key in (rendition.instrumental_key, rendition.vocals_key) if key)
+            for key in sorted(keys):
+                self._storage.delete(self._media_bucket, key)
 
     def _object_missing(self, job: Job) -> str:
         """The event names an object that is gone (deleted before processing): fail the job, saying so."""

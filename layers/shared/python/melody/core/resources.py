@@ -83,7 +83,15 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec("ApiUsageTable", "api_usage_table", KeySpec("pk"), KeySpec("sk")),
     # Renditions of converted songs (key/tempo), keyed by an id derived from (result, semitones, tempo).
-    TableSpec("RenditionsTable", "renditions_table", KeySpec("rendition_id"), ttl_attribute=None),
+    # Renditions: one record per (result, key shift, tempo, format); a result's renditions through
+    # by_result (deleting a song's last job deletes them).
+    TableSpec(
+        "RenditionsTable",
+        "renditions_table",
+        KeySpec("rendition_id"),
+        ttl_attribute=None,
+        indexes=(IndexSpec("by_result", KeySpec("result_key")),),
+    ),
     # Scores: one record per uploaded score; a user's scores newest first through by_user.
     TableSpec(
         "ScoresTable",

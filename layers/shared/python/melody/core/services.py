@@ -490,11 +490,13 @@ class Services:
         from melody.conversions.service import JobService, UploadLimits
         from melody.conversions.storage import UploadStorage
         from melody.library.dynamodb import DynamoLibraryStore, bind_library_model
+        from melody.renditions.dynamodb import DynamoRenditionStore, bind_rendition_model
 
         s = self.settings
         bind_job_models(s)
         bind_auth_models(s)  # the rate-limit table: the upload limits share the auth limiter's counters
         bind_library_model(s)  # uploads' library entries: links, titles, deletion
+        bind_rendition_model(s)  # a song's renditions go with its last job (deletion only)
         return JobService(
             DynamoJobStore(),
             DynamoResultStore(),
@@ -520,6 +522,7 @@ class Services:
             tracks=lambda: self.catalog,
             matcher=self._track_matcher,
             storage_quota_bytes=getattr(s, "storage_quota_bytes", None),
+            renditions=DynamoRenditionStore(),
         )
 
     def _track_matcher(self) -> Any:
@@ -724,7 +727,7 @@ class Services:
             from melody.developer.interpret.llm import LlmInterpreter
 
             api_key: Any = s.nl_llm_api_key.get_secret_value() if s.nl_llm_api_key else None
-            if getattr(s, "nl_llm_api_key_secret_arn", None):  # AWS: read once, on the LLM's first use
+            if getattr(s, "nl_llm_api_key_secret_arn", None):  # AWS: read on first use, again after 5 min or a 401
                 from melody.developer.interpret.secret import LazySecret, SecretsManagerReader
 
                 api_key = LazySecret(s.nl_llm_api_key_secret_arn, SecretsManagerReader(s.aws_region))

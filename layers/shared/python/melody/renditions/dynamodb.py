@@ -1,4 +1,5 @@
-"""The renditions table (PynamoDB): one item per rendition id, the record's body as JSON.
+"""The renditions table (PynamoDB): one item per rendition id, the record's body as JSON, and its
+result key at the top level for the ``by_result`` index (a result's renditions in one query).
 
 Throttling that outlasts botocore's retries is a 503 ``temporarily_unavailable`` on the API
 (:func:`melody.core.dynamodb.unavailable_when_throttled`), never a 500.
@@ -10,7 +11,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from melody.core.dynamodb import bind_model, conditional_failed, unavailable_when_throttled
@@ -22,6 +24,14 @@ if TYPE_CHECKING:
 __all__ = ["DynamoRenditionStore", "RenditionModel", "bind_rendition_model"]
 
 
+class RenditionsByResult(GlobalSecondaryIndex["RenditionModel"]):
+    class Meta:
+        index_name = "by_result"
+        projection = KeysOnlyProjection()  # the ids; the records are then read consistently
+
+    result_key = UnicodeAttribute(hash_key=True)
+
+
 class RenditionModel(Model):
     class Meta:
         table_name = "melody-renditions"
@@ -30,7 +40,10 @@ class RenditionModel(Model):
     status = UnicodeAttribute()
     progress = NumberAttribute(default=0)
     stage = UnicodeAttribute(null=True)
+    # a copy of body["result_key"] for by_result (items written before the index lack it: see of_result)
+    result_key = UnicodeAttribute(null=True)
     body = JSONAttribute()  # the rest of the record
+    by_result = RenditionsByResult()
 
 
 def bind_rendition_model(settings: CommonSettings) -> None:
@@ -47,6 +60,7 @@ def _to_item(rendition: Rendition) -> RenditionModel:
         status=rendition.status,
         progress=rendition.progress,
         stage=rendition.stage,
+        result_key=rendition.result_key,
         body={k: v for k, v in data.items() if k not in _TOP_LEVEL},
     )
 
@@ -112,6 +126,8 @@ class DynamoRenditionStore:
                         RenditionModel.progress.set(target.progress),
                         RenditionModel.body.set(target.body),
                         RenditionModel.stage.set(target.stage) if target.stage is not None else RenditionModel.stage.remove(),
+                        # an item written before the by_result index gains its key on its next transition
+                        RenditionModel.result_key.set(target.result_key),
                     ],
                     condition=condition,
                 )
@@ -132,6 +148,27 @@ class DynamoRenditionStore:
                 & (RenditionModel.progress < progress),
             )
         except UpdateError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    @unavailable_when_throttled
+    def of_result(self, result_key: str) -> list[Rendition]:
+        """The result's renditions: their ids through ``by_result``, then the records read consistently
+        (the index is eventually consistent: a rendition created a moment ago may be missing, and one
+        deleted since is skipped). Items written before the index existed carry no top-level result key
+        and are not found: they stay as they were before this cleanup existed."""
+        ids = [item.rendition_id for item in RenditionModel.by_result.query(result_key)]
+        found = RenditionModel.batch_get(ids, consistent_read=True) if ids else []
+        renditions = [_from_item(item) for item in found]
+        return sorted((r for r in renditions if r.result_key == result_key), key=lambda r: r.rendition_id)
+
+    @unavailable_when_throttled
+    def delete(self, rendition_id: str, *, allowed_from: set[str]) -> bool:
+        try:
+            RenditionModel(rendition_id).delete(condition=RenditionModel.status.is_in(*allowed_from))
+        except DeleteError as exc:
             if conditional_failed(exc):
                 return False
             raise

@@ -24,3 +24,9 @@ class RenditionStore(Protocol):
 
     def advance(self, rendition_id: str, *, stage: str, progress: int) -> bool:
         """Move a running rendition's stage forward (only while queued or processing; never backwards)."""
+
+    def of_result(self, result_key: str) -> list[Rendition]:
+        """Every rendition of the result ``result_key`` (any status, any format)."""
+
+    def delete(self, rendition_id: str, *, allowed_from: set[str]) -> bool:
+        """Delete the record only while its status is in ``allowed_from``; False when it is not (or gone)."""

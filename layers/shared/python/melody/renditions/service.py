@@ -5,19 +5,34 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from melody.core.errors import Conflict, InvalidInput, NotFound, RateLimited
-from melody.renditions.models import Rendition, execution_name, media_key, normalise_tempo, rendition_id_for
+from melody.renditions.models import (
+    Rendition,
+    RenditionFormat,
+    execution_name,
+    media_key,
+    normalise_tempo,
+    rendition_id_for,
+)
 
 if TYPE_CHECKING:
     from melody.conversions.models import Job
     from melody.conversions.ports import JobStore, ObjectStorage, RateLimiter, WorkflowStarter
     from melody.core.clock import Clock
-    from melody.renditions.models import RenditionFormat
     from melody.renditions.ports import RenditionStore
 
-__all__ = ["MAX_SEMITONES", "MAX_TEMPO", "MIN_TEMPO", "RenditionService", "rendition_input"]
+__all__ = [
+    "MAX_SEMITONES",
+    "MAX_TEMPO",
+    "MIN_TEMPO",
+    "RenditionService",
+    "rendition_input",
+]
 
 MAX_SEMITONES = 6
 MIN_TEMPO, MAX_TEMPO = 0.75, 1.25
+# How many taken execution names a new record steps past (see RenditionService._start_under_a_free_name):
+# one per attempt an earlier record of the same id made, and attempts are rate-limited per user.
+MAX_TAKEN_NAMES = 20
 
 
 def rendition_input(rendition: Rendition) -> dict[str, Any]:
@@ -143,8 +158,34 @@ class RenditionService:
         rendition = self._current(rendition_id)
         # Recorded first, then started (idempotent by name): a crash in between leaves a queued
         # record that the next request for it starts, never a second execution.
-        self._workflow.start(execution_name(rendition), rendition_input(rendition))
+        started = self._workflow.start(execution_name(rendition), rendition_input(rendition))
+        if not started and existing is None:
+            rendition = self._start_under_a_free_name(rendition)
         return rendition, False
+
+    def _start_under_a_free_name(self, rendition: Rendition) -> Rendition:
+        """Start a record created just now whose execution name was taken, as its next attempt.
+
+        A record of the same id existed before and ran under that name: it was deleted with its
+        song's last job (``JobService.delete``), and the song was converted again. Step Functions
+        keeps a closed execution's name for 90 days, so starting it again would answer "already
+        exists" and the record would stay queued for ever. The attempt goes up (``<id>-r<n>``,
+        conditional on the attempt read, so racing requests bump it once) until a name is free:
+        the earlier record's attempts were 0..n, so the first free one is past all of them.
+        """
+        for _ in range(MAX_TAKEN_NAMES):
+            bumped = self._renditions.transition(
+                rendition.rendition_id,
+                allowed_from={"queued"},
+                changes={"attempt": rendition.attempt + 1, "updated_at": self._clock.now()},
+                expected_attempt=rendition.attempt,
+            )
+            rendition = self._current(rendition.rendition_id)
+            if not bumped:  # another request moved it on (or its execution started): theirs
+                return rendition
+            if self._workflow.start(execution_name(rendition), rendition_input(rendition)):
+                return rendition
+        return rendition
 
     def _current(self, rendition_id: str) -> Rendition:
         rendition = self._renditions.get(rendition_id)

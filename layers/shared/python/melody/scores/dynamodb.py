@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -112,5 +112,16 @@ class DynamoScoreStore:
         return scores, {"score_id": last["score_id"]["S"], "user_id": last["user_id"]["S"], "created_at": float(last["created_at"]["N"])}
 
     @unavailable_when_throttled
-    def delete(self, score_id: str) -> None:
-        ScoreModel(score_id).delete()
+    def delete(self, score_id: str, *, allowed_from: set[str]) -> bool:
+        """Delete the score if its status is one of ``allowed_from``: False if it is gone or has moved on.
+
+        The condition is on the status, not the version: a bare ``ScoreModel(score_id)`` has no version,
+        and PynamoDB would otherwise require the item to have none, refusing every saved score.
+        """
+        try:
+            ScoreModel(score_id).delete(condition=ScoreModel.status.is_in(*allowed_from), add_version_condition=False)
+        except DeleteError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True

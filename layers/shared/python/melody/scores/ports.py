@@ -19,7 +19,9 @@ class ScoreStore(Protocol):
         self, user_id: str, *, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[Score], dict[str, Any] | None]: ...
 
-    def delete(self, score_id: str) -> None: ...
+    def delete(self, score_id: str, *, allowed_from: set[str]) -> bool:
+        """Delete the record if its status is one of ``allowed_from``; False if it is gone or moved on."""
+        ...
 
 
 class ScoreObjects(Protocol):
@@ -38,6 +40,10 @@ class ScoreObjects(Protocol):
     def download(self, bucket: str, key: str, path: str) -> None: ...
 
     def upload(self, path: str, bucket: str, key: str, *, content_type: str) -> None: ...
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete the object; a key that is not there is no error (S3's DeleteObject)."""
+        ...
 
 
 class WorkflowStarter(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from melody.api.deps import AppServices, CurrentUser
 from melody.api.openapi_docs import PROTECTED, error_responses
@@ -87,3 +87,24 @@ def download_score(
 ) -> ScoreDownloadOut:
     """A short-lived link that downloads the normalised MusicXML, the MIDI rendering or the file as uploaded."""
     return ScoreDownloadOut(**services.scores.download(user_id, score_id, what))
+
+
+@router.delete(
+    "/{score_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(
+        404,
+        409,
+        descriptions={**_NOT_FOUND, 409: "The score is still being analysed (`score_in_progress`): delete it once it has finished."},
+    ),
+)
+def delete_score(score_id: str, user_id: CurrentUser, services: AppServices) -> Response:
+    """Delete the score, its uploaded file and its accepted original.
+
+    The analysis and renderings are kept by content only (every upload of the same file shares them):
+    they name no one, and nothing links them to you once the score is gone.
+    """
+    services.scores.delete(user_id, score_id)
+    # ids only: a file name can say more about its owner than the log needs
+    logger.info("score deleted", extra={"score_id": score_id, "user_id": user_id})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

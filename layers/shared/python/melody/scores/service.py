@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 DOWNLOADS = ("musicxml", "midi", "original")
+# A score being analysed cannot be deleted: its steps would write results for a record that is gone.
+IN_PROGRESS = frozenset({"queued", "processing"})
+DELETABLE = frozenset({"awaiting_upload", "succeeded", "failed"})
 
 
 def safe_filename(name: str) -> str:
@@ -261,6 +264,42 @@ class ScoreService:
         url = self._storage.presign_get(bucket, key, expires_s=self._url_expires, filename=filename, attachment=True)
         return {"url": url, "filename": filename, "format": what, "expires_in": self._url_expires}
 
+    # -- deleting -----------------------------------------------------------------------------
+
+    def delete(self, user_id: str, score_id: str) -> None:
+        """Delete one of the user's scores: its upload, its accepted original, then its record.
+
+        The analysis and renderings (``scores/<content hash>/``) are not the score's own: every score
+        of the same bytes, any user's, serves them, and nothing records which scores do (the pipeline
+        reuses them because they are there, before the reusing score names the hash). They stay; they
+        name no user and only the same bytes lead to them.
+        """
+        score = self.get_for_user(user_id, score_id)
+        if score.status in IN_PROGRESS:
+            raise _in_progress()
+        # Objects first: should a delete fail half-way the record stays, and deleting again finishes it.
+        for bucket, key in self._own_objects(score):
+            self._storage.delete(bucket, key)
+        # Conditional on the status: a file that landed meanwhile has queued the score (409, as above).
+        if not self._scores.delete(score.score_id, allowed_from=set(DELETABLE)):
+            if self._scores.get(score.score_id) is None:
+                raise NotFound("No such score.", code="score_not_found")
+            raise _in_progress()
+
+    def _own_objects(self, score: Score) -> list[tuple[str, str]]:
+        """The score's objects, each only where this user's score may have one (never another's key)."""
+        own = f"{score.user_id}/{score.score_id}/"
+        objects: list[tuple[str, str]] = []
+        if score.bucket == self._uploads_bucket and score.key.startswith(UPLOAD_PREFIX + own):
+            objects.append((score.bucket, score.key))
+        if score.original_bucket == self._media_bucket and (score.original_key or "").startswith(ORIGINALS_PREFIX + own):
+            objects.append((self._media_bucket, str(score.original_key)))
+        return objects
+
+
+def _in_progress() -> Conflict:
+    return Conflict("The score is still being analysed; delete it once it has finished.", code="score_in_progress")
+
 
 _NOT_IN_FILENAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
@@ -269,4 +308,4 @@ def _download_name(title: str) -> str:
     return " ".join(_NOT_IN_FILENAMES.sub(" ", title).split()).strip(" .")[:150] or "score"
 
 
-__all__ = ["DOWNLOADS", "ScoreService", "display_title", "safe_filename", "workflow_input"]
+__all__ = ["DELETABLE", "DOWNLOADS", "IN_PROGRESS", "ScoreService", "display_title", "safe_filename", "workflow_input"]

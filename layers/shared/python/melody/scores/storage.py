@@ -75,3 +75,6 @@ class ScoreStorage:
 
     def upload(self, path: str, bucket: str, key: str, *, content_type: str) -> None:
         self._storage.upload(path, bucket, key, content_type=content_type)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self._client.delete_object(Bucket=bucket, Key=key)
