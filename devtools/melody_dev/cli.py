@@ -89,6 +89,15 @@ def _cmd_jobs_backfill_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_renditions_backfill_index(args: argparse.Namespace) -> int:
+    from melody.core.settings import PipelineSettings
+    from melody.renditions.dynamodb import backfill_result_key, bind_rendition_model
+
+    bind_rendition_model(PipelineSettings())  # MELODY_RENDITIONS_TABLE, region/endpoint from the environment
+    print(f"indexed {backfill_result_key()} renditions", file=sys.stderr)
+    return 0
+
+
 def _cmd_catalog_load(args: argparse.Namespace) -> int:
     from melody.catalog.postgres.loader import load_file
     from melody.catalog.postgres.migrations import migrate
@@ -209,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill-index", help="index catalog conversions written before the by_user_track index (idempotent)"
     )
     backfill_cmd.set_defaults(func=_cmd_jobs_backfill_index)
+
+    renditions = sub.add_parser("renditions", help="renditions (DynamoDB): maintenance")
+    renditions_sub = renditions.add_subparsers(dest="renditions_command", required=True)
+    renditions_sub.add_parser(
+        "backfill-index", help="index renditions written before the by_result index (idempotent)"
+    ).set_defaults(func=_cmd_renditions_backfill_index)
 
     try:
         from melody_audio.cli import register as register_audio

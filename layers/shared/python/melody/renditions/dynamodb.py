@@ -21,7 +21,7 @@ from melody.renditions.models import Rendition
 if TYPE_CHECKING:
     from melody.core.settings import CommonSettings
 
-__all__ = ["DynamoRenditionStore", "RenditionModel", "bind_rendition_model"]
+__all__ = ["DynamoRenditionStore", "RenditionModel", "backfill_result_key", "bind_rendition_model"]
 
 
 class RenditionsByResult(GlobalSecondaryIndex["RenditionModel"]):
@@ -40,7 +40,8 @@ class RenditionModel(Model):
     status = UnicodeAttribute()
     progress = NumberAttribute(default=0)
     stage = UnicodeAttribute(null=True)
-    # a copy of body["result_key"] for by_result (items written before the index lack it: see of_result)
+    # a copy of body["result_key"] for by_result (items written before the index lack it until their
+    # next transition or ``melody renditions backfill-index``: see of_result)
     result_key = UnicodeAttribute(null=True)
     body = JSONAttribute()  # the rest of the record
     by_result = RenditionsByResult()
@@ -173,3 +174,28 @@ class DynamoRenditionStore:
                 return False
             raise
         return True
+
+
+def backfill_result_key(*, page_size: int = 100) -> int:
+    """Set the top-level ``result_key`` (the ``by_result`` index) on renditions written before it
+    existed; returns how many were set.
+
+    One Scan for items without it; each update copies the body's result key, conditional on the
+    attribute still being absent, so it is safe to rerun or to run while renditions are written.
+    """
+    updated = 0
+    for item in RenditionModel.scan(RenditionModel.result_key.does_not_exist(), page_size=page_size):
+        result_key = (item.body or {}).get("result_key")
+        if not isinstance(result_key, str) or not result_key:
+            continue
+        try:
+            RenditionModel(item.rendition_id).update(
+                actions=[RenditionModel.result_key.set(result_key)],
+                condition=RenditionModel.rendition_id.exists() & RenditionModel.result_key.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                continue
+            raise
+        updated += 1
+    return updated
