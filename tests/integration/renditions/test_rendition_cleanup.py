@@ -10,23 +10,6 @@ from tests.integration.renditions.test_renditions_pipeline import converted_job,
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
-def stack(dev_settings, tmp_path):
-    """The services over moto, both state machines in the local runner (as ``test_renditions_pipeline``)."""
-    from melody.core.services import Services
-    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
-    from melody_dev.local.renditions import RENDITIONS_MACHINE
-    from melody_dev.local.workflow_starter import LocalWorkflowStarter
-
-    services = Services(dev_settings.model_copy(update={"work_dir": tmp_path}), workflow=object())
-    runner = build_runner(services.steps, rendition_steps=services.rendition_steps, sleep=lambda _s: None)
-    services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
-    services.use_renditions_workflow(LocalWorkflowStarter(runner, RENDITIONS_MACHINE))
-    services.runner = runner
-    yield services
-    runner.shutdown()
-
-
 def stems_stored(services, rendition) -> list[bool]:
     from melody.renditions.models import STEMS, media_key
 

@@ -10,23 +10,6 @@ from tests.support.songs import song_wav
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
-def stack(dev_settings, tmp_path):
-    from melody.core.services import Services
-    from melody_dev.local.pipeline import STATE_MACHINE, build_runner
-    from melody_dev.local.renditions import RENDITIONS_MACHINE
-    from melody_dev.local.workflow_starter import LocalWorkflowStarter
-
-    settings = dev_settings.model_copy(update={"work_dir": tmp_path})
-    services = Services(settings, workflow=object())
-    runner = build_runner(services.steps, rendition_steps=services.rendition_steps, sleep=lambda _s: None)
-    services.use_workflow(LocalWorkflowStarter(runner, STATE_MACHINE))
-    services.use_renditions_workflow(LocalWorkflowStarter(runner, RENDITIONS_MACHINE))
-    services.runner = runner
-    yield services
-    runner.shutdown()
-
-
 def _execution_arn(services, machine: str, name: str) -> str:
     return f"{services.runner.state_machine_arn(machine).replace(':stateMachine:', ':execution:')}:{name}"
 
