@@ -4,6 +4,7 @@ rule with scoped grants; the scores API function and its routes in MelodyApi."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -109,19 +110,24 @@ def test_the_scores_api_function_serves_the_routes_behind_the_authorizer(synth):
     assert puts and all("uploads/scores/*" in dump(s["Resource"]) for s in puts)
 
 
-
-def test_the_scores_api_function_deletes_only_score_uploads_and_originals(synth):
+def test_the_scores_api_function_deletes_only_score_uploads_originals_and_results(synth):
     _, fn = function_by_service(synth.api, "melody-scores")
     statements = role_policy_statements(synth.api, fn)
     deletes = [s for s in statements if any(a in ("s3:DeleteObject", "s3:*", "s3:Delete*") for a in as_list(s["Action"]))]
     assert len(deletes) == 1 and as_list(deletes[0]["Action"]) == ["s3:DeleteObject"]
     targets = sorted(dump(r) for r in as_list(deletes[0]["Resource"]))
-    assert len(targets) == 2
-    uploads, originals = sorted(targets, key=lambda t: "originals" in t)
-    assert "UploadsBucket" in uploads and uploads.endswith('"/uploads/scores/*"]]}')
-    assert "MediaBucket" in originals and originals.endswith('"/originals/scores/*"]]}')
-    # the analysis and renderings under scores/<content hash>/ are shared between users: never deleted here
-    assert all('"/scores/*"' not in t for t in targets)
+    assert len(targets) == 3
+    (uploads,) = [t for t in targets if "UploadsBucket" in t]
+    assert uploads.endswith('"/uploads/scores/*"]]}')
+    # a deleted score's original and its own results (scores/<user>/<score>/: the code keeps to that prefix)
+    media = sorted(t for t in targets if "MediaBucket" in t)
+    assert [t.rsplit('"', 2)[-2] for t in media] == ["/originals/scores/*", "/scores/*"]
+    # cdk-nag's scores/* finding on this role is acknowledged with the guard: the code keeps to the score's prefix
+    metadata = json.loads((synth.outdir / "MelodyApi.metadata.json").read_text())
+    role = [m for path, entries in metadata.items() if path.endswith("/ScoresFunction/Role") for m in entries]
+    acknowledged = {k: v for m in role if m["type"] == "aws:cdk:acknowledged-rules" for k, v in m["data"].items()}
+    (results_why,) = [why for rule, why in acknowledged.items() if re.search(r"MediaBucket\w*/scores/\*\]$", rule)]
+    assert "deletes only keys under that score's own prefix" in results_why
     # the record: DeleteItem on the scores table (its read/write grant; the rate-limit counters have theirs)
     items = [dump(r) for s in statements if "dynamodb:DeleteItem" in as_list(s["Action"]) for r in as_list(s["Resource"])]
     assert any("ScoresTable" in r for r in items)

@@ -13,8 +13,9 @@ the ``/scores`` routes in ``MelodyApi``.
   queued/processing outside its Catch (``melody.scores.reconcile``); alarms on the scores it fails and
   on its dead-letter queue, to the pipeline's alarm topic;
 * ``functions/scores`` (the API) creates upload forms, lists and shows scores, signs short-lived
-  download URLs and deletes a user's score (its upload and original; the results shared by content
-  hash stay); it never starts executions (the trigger does, once the file has landed).
+  download URLs and deletes a user's score (its upload, original and its own results under
+  ``scores/<user>/<score>/``; legacy results shared by content hash stay); it never starts executions
+  (the trigger does, once the file has landed).
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ def _ack_objects(fn: MelodyFunction, data: DataStack, keys: dict[str, str]) -> N
 
 _UPLOADS_WHY = "Score uploads are uploads/scores/<user>/<score>/<file>, created at run time; limited to that prefix."
 _ORIGINALS_WHY = "Accepted score uploads are copied to originals/scores/<user>/<score>/<etag>/<file>; limited to that prefix."
-_RESULTS_WHY = "A score's analysis and renderings live under scores/<content hash>/, decided at run time; limited to that prefix."
+_RESULTS_WHY = (
+    "A score's analysis and renderings live under scores/<user>/<score>/ (older ones under scores/<content hash>/), "
+    "decided at run time; limited to that prefix."
+)
 # The scores API also deletes there (DELETE /scores/{score_id}): the same prefixes, so the same findings.
 _UPLOADS_DELETE_WHY = (
     "Score uploads are uploads/scores/<user>/<score>/<file>, created at run time: the API signs their upload forms and "
@@ -109,6 +113,11 @@ _UPLOADS_DELETE_WHY = (
 _ORIGINALS_DELETE_WHY = (
     "Accepted score uploads are originals/scores/<user>/<score>/<etag>/<file>: the API signs their downloads and deletes "
     "a deleted score's original; limited to that prefix of the media bucket."
+)
+_RESULTS_DELETE_WHY = (
+    "A score's analysis and renderings are scores/<user>/<score>/<file>, keys decided at run time: the API reads them, "
+    "signs their downloads and deletes a deleted score's; the code deletes only keys under that score's own prefix "
+    "(never the legacy scores/<content hash>/ ones); limited to that prefix of the media bucket."
 )
 
 
@@ -157,7 +166,7 @@ def add_score_pipeline(pipeline, data: DataStack) -> ScorePipeline:  # noqa: ANN
                     actions=["s3:GetObject", "s3:PutObject"],
                     resources=[data.media_bucket.arn_for_objects(f"{RESULTS_PREFIX}*")],
                 ),
-                # a missing key answers 404 (not 403) only with ListBucket: reuse checks for one
+                # a missing key answers 404 (not 403) only with ListBucket: a missing original is object_missing
                 iam.PolicyStatement(sid="ListMedia", actions=["s3:ListBucket"], resources=[data.media_bucket.bucket_arn]),
             ]
         )
@@ -288,9 +297,10 @@ def _score_reconcile(pipeline, data: DataStack, machine: sfn.StateMachine) -> Ex
 def add_scores_routes(api, data: DataStack) -> MelodyFunction:  # noqa: ANN001
     """``functions/scores`` behind the JWT authorizer: upload forms, the user's scores, analyses, downloads, deletes.
 
-    A delete removes the score's upload and original only: the analysis and renderings under
-    ``scores/<content hash>/`` are shared by every score of the same bytes, so the function may not
-    delete there. The record's DeleteItem comes with the table's read/write grant."""
+    A delete removes the score's upload, original and results: ``scores/*`` is granted because the
+    keys are decided at run time; the code deletes only under the score's own ``scores/<user>/<score>/``
+    (legacy results under ``scores/<content hash>/`` are shared and stay). The record's DeleteItem comes
+    with the table's read/write grant."""
     fn = api.add_lambda_route_group(
         "scores", routes=SCORES_ROUTES, protected=True, description="Scores: uploads, analyses, downloads (never music21)"
     )
@@ -314,11 +324,12 @@ def add_scores_routes(api, data: DataStack) -> MelodyFunction:  # noqa: ANN001
             ),
             iam.PolicyStatement(sid="ListMedia", actions=["s3:ListBucket"], resources=[data.media_bucket.bucket_arn]),
             iam.PolicyStatement(
-                sid="DeleteScoreObjects",  # DELETE /scores/{score_id}: the score's upload and original, never results
+                sid="DeleteScoreObjects",  # DELETE /scores/{score_id}: the score's upload, original and own results
                 actions=["s3:DeleteObject"],
                 resources=[
                     data.uploads_bucket.arn_for_objects(f"{UPLOAD_PREFIX}*"),
                     data.media_bucket.arn_for_objects(f"{ORIGINALS_PREFIX}*"),
+                    data.media_bucket.arn_for_objects(f"{RESULTS_PREFIX}*"),
                 ],
             ),
         ]
@@ -328,7 +339,7 @@ def add_scores_routes(api, data: DataStack) -> MelodyFunction:  # noqa: ANN001
         data,
         {
             f"uploads:{UPLOAD_PREFIX}": _UPLOADS_DELETE_WHY,
-            f"media:{RESULTS_PREFIX}": _RESULTS_WHY,
+            f"media:{RESULTS_PREFIX}": _RESULTS_DELETE_WHY,
             f"media:{ORIGINALS_PREFIX}": _ORIGINALS_DELETE_WHY,
         },
     )

@@ -1,5 +1,6 @@
 """``DELETE /scores/{score_id}`` over moto (DynamoDB + S3) and the real stores: the owner's upload,
-original and record go, another user's score and the analysis its bytes share stay."""
+original, own analysis and renderings and record go; another user's score of the same bytes, with
+results of its own, stays and is still served."""
 
 from __future__ import annotations
 
@@ -45,16 +46,19 @@ def landed(services, score, body: bytes):
 
 
 def analysed(services, score, content_hash: str):
-    """What the pipeline leaves: results under the content hash (written once) and a succeeded record."""
-    from melody.scores.models import result_keys
+    """What the pipeline leaves: results under the score's own prefix and a succeeded record that owns them."""
+    from melody.scores.models import owned_result_keys
 
     media = services.settings.media_bucket
-    keys = result_keys(content_hash)
+    keys = owned_result_keys(score.user_id, score.score_id)
     for what in ("musicxml", "midi"):
         services.storage._client.put_object(Bucket=media, Key=keys[what], Body=b"rendering")
     services.storage._client.put_object(Bucket=media, Key=keys["analysis"], Body=json.dumps({"key": {"name": "C major"}}).encode())
-    assert services.score_steps.persist({"score_id": score.score_id, "analysis": {"content_hash": content_hash, "summary": {}}})
-    return services.scores._scores.get(score.score_id)
+    state = {"score_id": score.score_id, "user_id": score.user_id, "analysis": {"content_hash": content_hash, "summary": {}}}
+    assert services.score_steps.persist(state)
+    done = services.scores._scores.get(score.score_id)
+    assert done.owned_results
+    return done
 
 
 def exists(services, bucket: str, key: str) -> bool:
@@ -62,7 +66,7 @@ def exists(services, bucket: str, key: str) -> bool:
 
 
 def test_the_owner_deletes_a_score_and_only_its_own_objects_go(client, login, services, caplog):
-    from melody.scores.models import result_keys
+    from melody.scores.models import owned_result_keys
 
     owner_token, _, owner = login()
     other_token, _, other = login()
@@ -81,9 +85,13 @@ def test_the_owner_deletes_a_score_and_only_its_own_objects_go(client, login, se
     assert exists(services, mine.bucket, mine.key) and exists(services, mine.original_bucket, mine.original_key)
 
     mine = analysed(services, mine, shared_hash)
-    # the other user uploaded the same bytes: the same analysis serves both
+    # the other user uploaded the same bytes: the same hash, but an analysis of its own
     theirs, _ = services.scores.create_upload(other["user_id"], filename="copy.abc", size_bytes=len(body))
     theirs = analysed(services, landed(services, theirs, body), shared_hash)
+    media = services.settings.media_bucket
+    my_results = owned_result_keys(mine.user_id, mine.score_id).values()
+    their_results = owned_result_keys(theirs.user_id, theirs.score_id).values()
+    assert all(exists(services, media, key) for key in [*my_results, *their_results])
 
     hidden = client.delete(f"/api/v1/scores/{mine.score_id}", headers=other_h)
     assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "score_not_found"
@@ -99,15 +107,18 @@ def test_the_owner_deletes_a_score_and_only_its_own_objects_go(client, login, se
     assert services.scores._scores.get(mine.score_id) is None  # the DynamoDB item is gone
     assert not exists(services, mine.bucket, mine.key)
     assert not exists(services, mine.original_bucket, mine.original_key)
+    assert not any(exists(services, media, key) for key in my_results)  # the analysis, MusicXML and MIDI
+    listed = services.storage._client.list_objects_v2(Bucket=media, Prefix=f"scores/{mine.user_id}/")
+    assert listed.get("KeyCount", 0) == 0
     assert client.get(f"/api/v1/scores/{mine.score_id}", headers=owner_h).status_code == 404
     assert client.delete(f"/api/v1/scores/{mine.score_id}", headers=owner_h).status_code == 404
 
-    # the other user's score, its objects and the shared analysis are all still there
-    media = services.settings.media_bucket
-    assert all(exists(services, media, key) for key in result_keys(shared_hash).values())
+    # the other user's score, its objects and its own results are all still there, and still served
+    assert all(exists(services, media, key) for key in their_results)
     assert exists(services, theirs.bucket, theirs.key) and exists(services, theirs.original_bucket, theirs.original_key)
     detail = client.get(f"/api/v1/scores/{theirs.score_id}", headers=other_h).json()
     assert detail["status"] == "succeeded" and detail["analysis"] == {"key": {"name": "C major"}}
+    assert f"/scores/{theirs.user_id}/{theirs.score_id}/score.mid" in detail["midi_url"]
 
     assert client.delete(f"/api/v1/scores/{theirs.score_id}").status_code == 401
 

@@ -56,7 +56,7 @@ def run(services, score):
     return outcome, services.runner.wait(arn, timeout=300)
 
 
-def test_a_musicxml_upload_is_analysed_rendered_and_reused_for_the_same_bytes(stack, tmp_path):
+def test_a_musicxml_upload_is_analysed_and_rendered_and_the_same_bytes_again_get_their_own(stack, tmp_path):
     body = write(satb(PIECE, bpm=72, title="Integration piece"), tmp_path / "piece.musicxml").read_bytes()
     score = upload(stack, "usr_score1", body, "My Piece.musicxml")
     outcome, execution = run(stack, score)
@@ -70,17 +70,21 @@ def test_a_musicxml_upload_is_analysed_rendered_and_reused_for_the_same_bytes(st
     assert analysis["cadences"][-1]["type"] == "authentic"
     # the renderings are in media, and the accepted original is kept
     links = stack.scores.links(done)
-    assert "/scores/" in links["musicxml_url"] and "X-Amz-Expires=300" in links["musicxml_url"]
+    assert f"/scores/usr_score1/{done.score_id}/" in links["musicxml_url"] and "X-Amz-Expires=300" in links["musicxml_url"]
     media = stack.settings.media_bucket
-    assert stack.storage.head(media, f"scores/{done.content_hash}/score.mid")["ContentLength"] > 0
+    assert done.owned_results and stack.storage.head(media, f"scores/usr_score1/{done.score_id}/score.mid")["ContentLength"] > 0
+    assert stack.storage.head(media, f"scores/{done.content_hash}/analysis.json") is None  # nothing by content
     assert stack.storage.head(done.original_bucket, done.original_key)["ContentLength"] == len(body)
 
-    # The same bytes uploaded again (another user too) reuse the analysis.
+    # The same bytes uploaded again (by another user): analysed again, into results of that score's own.
     again = upload(stack, "usr_score2", body, "copy.musicxml")
     outcome, execution = run(stack, again)
     assert execution["status"] == "SUCCEEDED"
-    reused = stack.scores.get_for_user("usr_score2", again.score_id)
-    assert reused.reused and reused.content_hash == done.content_hash and reused.summary == done.summary
+    second = stack.scores.get_for_user("usr_score2", again.score_id)
+    assert not second.reused and second.owned_results
+    assert second.content_hash == done.content_hash and second.summary == done.summary
+    assert stack.storage.head(media, f"scores/usr_score2/{second.score_id}/analysis.json") is not None
+    assert stack.scores.analysis(second) == analysis
 
     # A replayed event for the accepted object starts nothing new.
     from melody.scores.trigger import handle_score_object_created

@@ -136,7 +136,13 @@ def test_the_machine_analyses_then_persists(tmp_path):
     execution, score, storage = run_machine(tmp_path, body, "p.musicxml")
     assert execution["status"] == "SUCCEEDED", execution
     assert score.status == "succeeded" and score.summary["key"] == "C major" and score.content_hash
-    assert storage.get_json("media", f"scores/{score.content_hash}/analysis.json")["measures"] == 1
+    # the results are the score's own (its delete deletes them), none are written by content hash
+    assert score.owned_results and not score.reused
+    assert storage.get_json("media", "scores/usr_a/scr_1/analysis.json")["measures"] == 1
+    assert sorted(p.name for p in (tmp_path / "s3" / "media" / "scores" / "usr_a" / "scr_1").iterdir()) == [
+        "analysis.json", "score.mid", "score.musicxml",
+    ]  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "s3" / "media" / "scores").iterdir()) == ["usr_a"]
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())  # scratch removed
 
 

@@ -53,7 +53,10 @@ class Score(BaseModel):
     original_bucket: str | None = None  # the accepted upload's immutable copy (media bucket)
     original_key: str | None = None
     content_hash: str | None = None
-    reused: bool = False  # the analysis of the same bytes uploaded before was reused
+    reused: bool = False  # the analysis of the same bytes uploaded before was reused (records from before owned_results)
+    # The results are this score's own, under scores/<user>/<score>/. Records written before read as
+    # False: theirs are under scores/<content hash>/, shared by every score of the same bytes.
+    owned_results: bool = False
     summary: dict[str, Any] = Field(default_factory=dict)  # key, measures, parts, duration: what lists show
     error: ScoreErrorInfo | None = None
     created_at: float
@@ -66,10 +69,43 @@ def execution_name(score: Score) -> str:
     return score.score_id
 
 
-def result_keys(content_hash: str) -> dict[str, str]:
-    """The media keys of one content's analysis and renderings (shared by every upload of it)."""
-    base = f"{RESULTS_PREFIX}{content_hash}/"
+def _result_files(base: str) -> dict[str, str]:
     return {"analysis": base + "analysis.json", "musicxml": base + "score.musicxml", "midi": base + "score.mid"}
+
+
+def result_keys(content_hash: str) -> dict[str, str]:
+    """The media keys of one content's analysis and renderings, shared by every upload of it.
+
+    Legacy: only records from before ``owned_results`` name them; nothing writes there any more.
+    """
+    return _result_files(f"{RESULTS_PREFIX}{content_hash}/")
+
+
+def _one_segment(value: str) -> bool:
+    return bool(value) and "/" not in value and value not in {".", ".."}
+
+
+def owned_results_prefix(user_id: str, score_id: str) -> str:
+    """The media prefix of one score's own results: ``scores/<user>/<score>/``."""
+    if not (_one_segment(user_id) and _one_segment(score_id)):
+        # An id with a slash could name a prefix inside another score's (or a content hash's).
+        raise ValueError("user and score ids must be single key segments")
+    return f"{RESULTS_PREFIX}{user_id}/{score_id}/"
+
+
+def owned_result_keys(user_id: str, score_id: str) -> dict[str, str]:
+    """The media keys of one score's own analysis and renderings (what the analyse step writes)."""
+    return _result_files(owned_results_prefix(user_id, score_id))
+
+
+def results_of(score: Score) -> dict[str, str] | None:
+    """Where a score's analysis and renderings are: its own keys, or the shared content-hash keys of a
+    record from before ``owned_results``; None when it has none (not succeeded, or a legacy record without a hash)."""
+    if score.status != "succeeded":
+        return None
+    if score.owned_results:
+        return owned_result_keys(score.user_id, score.score_id)
+    return result_keys(score.content_hash) if score.content_hash else None
 
 
 def summary_of(analysis: dict[str, Any]) -> dict[str, Any]:

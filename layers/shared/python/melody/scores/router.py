@@ -99,10 +99,10 @@ def download_score(
     ),
 )
 def delete_score(score_id: str, user_id: CurrentUser, services: AppServices) -> Response:
-    """Delete the score, its uploaded file and its accepted original.
+    """Delete the score, its uploaded file, its accepted original, and its analysis and renderings.
 
-    The analysis and renderings are kept by content only (every upload of the same file shares them):
-    they name no one, and nothing links them to you once the score is gone.
+    (Scores analysed before each score had its own results share theirs by content: those stay; they
+    name no one, and nothing links them to you once the score is gone.)
     """
     services.scores.delete(user_id, score_id)
     # ids only: a file name can say more about its owner than the log needs

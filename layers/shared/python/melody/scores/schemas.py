@@ -49,7 +49,9 @@ class ScoreOut(BaseModel):
     filename: str
     format: ScoreFormat
     size_bytes: int
-    reused: bool = Field(description="The same file was analysed before: its analysis was reused.")
+    reused: bool = Field(
+        description="An earlier upload's analysis of the same file was reused (only scores analysed before each score had its own)."
+    )
     summary: dict[str, Any] = Field(description="key, key_confidence, measures, parts, time_signature, duration_s, title, composer")
     error: ScoreErrorInfo | None = Field(
         default=None,

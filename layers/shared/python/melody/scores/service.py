@@ -10,7 +10,17 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from melody.core.errors import Conflict, InvalidInput, NotFound, RateLimited
-from melody.scores.models import EXTENSIONS, ORIGINALS_PREFIX, UPLOAD_KEY, UPLOAD_PREFIX, Score, execution_name, result_keys
+from melody.scores.models import (
+    EXTENSIONS,
+    ORIGINALS_PREFIX,
+    UPLOAD_KEY,
+    UPLOAD_PREFIX,
+    Score,
+    execution_name,
+    owned_result_keys,
+    owned_results_prefix,
+    results_of,
+)
 
 if TYPE_CHECKING:
     from melody.core.clock import Clock
@@ -227,16 +237,17 @@ class ScoreService:
 
     def analysis(self, score: Score) -> dict[str, Any] | None:
         """The stored analysis of a succeeded score."""
-        if score.status != "succeeded" or not score.content_hash:
+        keys = results_of(score)
+        if keys is None:
             return None
-        document = self._storage.get_json(self._media_bucket, result_keys(score.content_hash)["analysis"])
+        document = self._storage.get_json(self._media_bucket, keys["analysis"])
         return document if isinstance(document, dict) else None
 
     def links(self, score: Score) -> dict[str, str] | None:
         """Short-lived inline URLs of the normalised MusicXML (what the view engraves) and the MIDI."""
-        if score.status != "succeeded" or not score.content_hash:
+        keys = results_of(score)
+        if keys is None:
             return None
-        keys = result_keys(score.content_hash)
         name = _download_name(score.title)
 
         def get(what: str, extension: str) -> str:
@@ -257,9 +268,10 @@ class ScoreService:
             bucket, key = score.original_bucket, score.original_key
             filename = f"{name}.{extension_of(score.filename) or 'score'}"
         else:
-            if score.status != "succeeded" or not score.content_hash:
+            keys = results_of(score)
+            if keys is None:
                 raise Conflict("The score has not been analysed yet.", code="score_not_ready")
-            bucket, key = self._media_bucket, result_keys(score.content_hash)[what]
+            bucket, key = self._media_bucket, keys[what]
             filename = f"{name}.{'musicxml' if what == 'musicxml' else 'mid'}"
         url = self._storage.presign_get(bucket, key, expires_s=self._url_expires, filename=filename, attachment=True)
         return {"url": url, "filename": filename, "format": what, "expires_in": self._url_expires}
@@ -267,12 +279,12 @@ class ScoreService:
     # -- deleting -----------------------------------------------------------------------------
 
     def delete(self, user_id: str, score_id: str) -> None:
-        """Delete one of the user's scores: its upload, its accepted original, then its record.
+        """Delete one of the user's scores: its upload, its accepted original, its analysis and
+        renderings (``scores/<user>/<score>/``), then its record.
 
-        The analysis and renderings (``scores/<content hash>/``) are not the score's own: every score
-        of the same bytes, any user's, serves them, and nothing records which scores do (the pipeline
-        reuses them because they are there, before the reusing score names the hash). They stay; they
-        name no user and only the same bytes lead to them.
+        A record from before ``owned_results`` names results under ``scores/<content hash>/`` instead:
+        those are not the score's own (every score of the same bytes, any user's, serves them, and
+        nothing records which do), so they stay; they name no user and only the same bytes lead to them.
         """
         score = self.get_for_user(user_id, score_id)
         if score.status in IN_PROGRESS:
@@ -294,7 +306,23 @@ class ScoreService:
             objects.append((score.bucket, score.key))
         if score.original_bucket == self._media_bucket and (score.original_key or "").startswith(ORIGINALS_PREFIX + own):
             objects.append((self._media_bucket, str(score.original_key)))
+        if score.status != "awaiting_upload":
+            objects.extend((self._media_bucket, key) for key in self._own_results(score))
         return objects
+
+    @staticmethod
+    def _own_results(score: Score) -> list[str]:
+        """The keys the analyse step writes for this score, whatever ``owned_results`` says.
+
+        A score that failed after analyse wrote some of them (persist failed, a timeout) is not marked
+        as owning them, yet they are its own; a legacy record has none there (deleting a missing key is
+        no error). Never the shared ``scores/<content hash>/`` keys: only the score's own prefix.
+        """
+        try:
+            prefix = owned_results_prefix(score.user_id, score.score_id)
+        except ValueError:  # ids that are not single key segments: no prefix is surely this score's
+            return []
+        return [key for key in owned_result_keys(score.user_id, score.score_id).values() if key.startswith(prefix)]
 
 
 def _in_progress() -> Conflict:

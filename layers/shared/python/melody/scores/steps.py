@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from melody.core.errors import ObjectMissing
-from melody.scores.models import result_keys, summary_of
+from melody.scores.models import owned_result_keys, summary_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -82,13 +82,18 @@ class ScoreSteps:
         self._on_step = on_step or (lambda step, outcome, seconds: None)
 
     def analyse(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Analyse the accepted upload (or reuse the analysis of the same bytes) and store the results."""
+        """Analyse the accepted upload and store the results under the score's own prefix.
+
+        Never reused by content: a score's results are its own, so deleting it can delete them. The
+        hash is still returned (the ASL selects it; the record keeps it) and ``reused`` is always False.
+        """
         started = time.perf_counter()
         outcome = "failed"
         now = self._clock.now()
         self._scores.transition(
             state["score_id"], allowed_from={"queued", "processing"}, changes={"status": "processing", "updated_at": now}
         )
+        keys = owned_result_keys(state["user_id"], state["score_id"])
         folder = self._work_dir / f"melody-score-{state['score_id']}-{time.monotonic_ns()}"
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -101,11 +106,6 @@ class ScoreSteps:
             if source.stat().st_size > self._max_bytes:
                 raise ScoreRejected("score_too_large", "The file is larger than the score upload limit.")
             content_hash = sha256_file(source)
-            keys = result_keys(content_hash)
-            existing = self._storage.get_json(self._media_bucket, keys["analysis"])
-            if isinstance(existing, dict):
-                outcome = "reused"
-                return {"content_hash": content_hash, "reused": True, "summary": summary_of(existing)}
             analysis = self._run_engine(source, folder / "out", keys)
             outcome = "succeeded"
             return {"content_hash": content_hash, "reused": False, "summary": summary_of(analysis)}
@@ -126,13 +126,17 @@ class ScoreSteps:
         musicxml_type = "application/vnd.recordare.musicxml+xml"
         self._storage.upload(str(paths["musicxml"]), self._media_bucket, keys["musicxml"], content_type=musicxml_type)
         self._storage.upload(str(paths["midi"]), self._media_bucket, keys["midi"], content_type="audio/midi")
-        # Written last: its presence means the renderings are there too (reuse checks it).
+        # Written last: its presence means the renderings are there too (complete results, not a half-written retry).
         self._storage.put_json(self._media_bucket, keys["analysis"], analysis)
         return analysis
 
     def persist(self, state: dict[str, Any]) -> dict[str, Any]:
         result = state["analysis"]
         now = self._clock.now()
+        # Where analyse wrote: under the score's own prefix (this version), or under scores/<hash>/ by an
+        # analyse of the version before, mid-deploy. The record must point where the files are.
+        own = owned_result_keys(state["user_id"], state["score_id"])["analysis"]
+        owned = isinstance(self._storage.get_json(self._media_bucket, own), dict)
         self._scores.transition(
             state["score_id"],
             allowed_from={"queued", "processing"},
@@ -140,6 +144,8 @@ class ScoreSteps:
                 "status": "succeeded",
                 "content_hash": result["content_hash"],
                 "reused": bool(result.get("reused")),
+                # the score's own results: its delete deletes them (legacy shared ones stay)
+                "owned_results": owned,
                 "summary": result.get("summary") or {},
                 "error": None,
                 "finished_at": now,
