@@ -35,3 +35,22 @@ def dump(value) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+
+
+def assert_private_dead_letter_queue(template, dlq_id: str, rule_id: str, function_id: str) -> None:
+    """The queue is encrypted, only the rule may send to it, and the function's failed asynchronous
+    runs (after Lambda's own retries) land in it too."""
+    assert resources(template, "AWS::SQS::Queue")[dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
+    policies = [
+        p["Properties"] for p in resources(template, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": dlq_id}]
+    ]  # fmt: skip
+    statements = [{k: v for k, v in s.items() if k != "Sid"} for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Principal": {"Service": "events.amazonaws.com"},
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
+            "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}} in statements  # fmt: skip
+    (invoke_config,) = [
+        c["Properties"] for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]  # fmt: skip
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq_id, "Arn"]}

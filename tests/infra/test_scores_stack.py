@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .helpers import as_list, dump, function_by_service, resources, role_policy_statements
+from .helpers import as_list, assert_private_dead_letter_queue, dump, function_by_service, resources, role_policy_statements
 
 pytestmark = pytest.mark.infra
 
@@ -175,21 +175,7 @@ def test_score_ended_executions_go_to_the_score_reconcile_function_with_retries_
     dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
     (upload_rule,) = [r for r in resources(synth.pipeline, "AWS::Events::Rule").values() if "uploads/scores/" in dump(r)]
     assert dlq_id != upload_rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]  # its own queue
-    assert resources(synth.pipeline, "AWS::SQS::Queue")[dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
-    policies = [
-        p["Properties"] for p in resources(synth.pipeline, "AWS::SQS::QueuePolicy").values()
-        if p["Properties"]["Queues"] == [{"Ref": dlq_id}]
-    ]  # fmt: skip
-    statements = [{k: v for k, v in s.items() if k != "Sid"} for p in policies for s in p["PolicyDocument"]["Statement"]]
-    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Principal": {"Service": "events.amazonaws.com"},
-            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_logical_id, "Arn"]}}},
-            "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}} in statements  # fmt: skip
-    # failed asynchronous runs (after Lambda's own retries) land in the same queue
-    (invoke_config,) = [
-        c["Properties"] for c in resources(synth.pipeline, "AWS::Lambda::EventInvokeConfig").values()
-        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
-    ]  # fmt: skip
-    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
+    assert_private_dead_letter_queue(synth.pipeline, dlq_id, rule_logical_id, fn_id)
 
 
 def test_the_score_reconcile_function_may_only_read_and_save_scores(synth):
